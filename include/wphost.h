@@ -1,0 +1,14 @@
+/* libwphost — a managed WordPress hosting engine behind a stable C ABI.
+ *
+ * Include this header to get every public module. See docs/c-api.md. */
+#ifndef WPHOST_H
+#define WPHOST_H
+
+#include "wphost/export.h"
+#include "wphost/version.h"
+#include "wphost/common.h"
+#include "wphost/engine.h"
+#include "wphost/job.h"
+#include "wphost/host.h"
+
+#endif /* WPHOST_H */
