@@ -1,0 +1,247 @@
+#include "engine/store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <cerrno>
+#include <signal.h>
+#include <unistd.h>
+
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+#include "wphost/version.h"
+
+namespace wph {
+
+namespace {
+
+// Numbered migrations: entry i brings a store from version i to i + 1.
+// Append only; never edit a migration that has shipped.
+const char *const kMigrations[] = {
+    // 1: servers, sites, jobs.
+    R"sql(
+CREATE TABLE servers (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('local', 'ssh')),
+    address     TEXT,
+    port        INTEGER,
+    ssh_user    TEXT,
+    profile     TEXT NOT NULL DEFAULT '{}',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE sites (
+    id          INTEGER PRIMARY KEY,
+    server_id   INTEGER NOT NULL REFERENCES servers(id) ON DELETE RESTRICT,
+    domain      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (server_id, domain)
+);
+CREATE TABLE jobs (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    started_at    TEXT,
+    finished_at   TEXT,
+    owner_pid     INTEGER,
+    error_code    INTEGER NOT NULL DEFAULT 0,
+    error_message TEXT,
+    result        TEXT
+);
+CREATE INDEX jobs_by_state ON jobs(state);
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+
+std::string now() { return util::now_rfc3339(); }
+
+[[noreturn]] void sqlite_fail(const std::string &path, const char *what, const SQLite::Exception &e) {
+    int rc = e.getErrorCode() & 0xff;  // primary result code
+    std::string detail = e.what();
+    switch (rc) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        raise(WPH_EIO, "state", "state store " + path + " is corrupt or not an SQLite database (" + detail +
+                                    "); move it aside to start a new store");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        raise(WPH_ELOCKED, "state", std::string(what) + ": state store " + path + " is locked by another process");
+    case SQLITE_CANTOPEN:
+        raise(WPH_EIO, "state", "cannot open state store " + path + ": " + detail);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        raise(WPH_EIO, "state", std::string(what) + ": state store " + path + " is not writable: " + detail);
+    case SQLITE_FULL:
+        raise(WPH_EIO, "state", std::string(what) + ": disk full writing state store " + path);
+    default:
+        raise(WPH_EIO, "state", std::string(what) + ": state store " + path + ": " + detail);
+    }
+}
+
+}  // namespace
+
+int Store::schema_version() noexcept { return kSchemaVersion; }
+
+template <class F> auto Store::locked(const char *what, F &&f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+        return f(*db_);
+    } catch (const SQLite::Exception &e) {
+        sqlite_fail(path_, what, e);
+    }
+}
+
+Store::Store(const std::string &path) : path_(path) {
+    // Refuse a file that is plainly not SQLite before SQLite does something
+    // surprising with it (an empty file is fine: SQLite initialises it).
+    if (auto head = util::read_head(path, 100)) {
+        static const char magic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', 0};
+        if (!head->empty() && (head->size() < 100 || head->compare(0, 16, std::string(magic, 16)) != 0))
+            raise(WPH_EIO, "state", "state store " + path + " is not an SQLite database (corrupt or a foreign file); "
+                                    "move it aside to start a new store");
+    }
+    try {
+        db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        db_->setBusyTimeout(5000);
+        int app_id = db_->execAndGet("PRAGMA application_id").getInt();
+        int version = db_->execAndGet("PRAGMA user_version").getInt();
+        if (app_id != 0 && app_id != kApplicationId)
+            raise(WPH_EIO, "state", "state store " + path + " is an SQLite database of another application (application_id " +
+                                        std::to_string(app_id) + ")");
+        if (app_id == 0 && version != 0)
+            raise(WPH_EIO, "state", "state store " + path + " is an SQLite database of another application");
+        db_->exec("PRAGMA journal_mode = WAL");
+        db_->exec("PRAGMA synchronous = NORMAL");
+        db_->exec("PRAGMA foreign_keys = ON");
+        // Make sure the whole file is readable: a damaged page fails here,
+        // not in the middle of a job.
+        auto check = db_->execAndGet("PRAGMA quick_check(1)").getString();
+        if (check != "ok")
+            raise(WPH_EIO, "state", "state store " + path + " is corrupt (" + check + "); move it aside to start a new store");
+        migrate();
+    } catch (const SQLite::Exception &e) {
+        sqlite_fail(path, "opening", e);
+    }
+}
+
+Store::~Store() = default;
+
+int Store::user_version() {
+    return locked("reading schema version", [](SQLite::Database &db) { return db.execAndGet("PRAGMA user_version").getInt(); });
+}
+
+void Store::migrate() {
+    // BEGIN IMMEDIATE: two processes opening a fresh store at once must not
+    // both run the same migration.
+    for (;;) {
+        db_->exec("BEGIN IMMEDIATE");
+        int version = db_->execAndGet("PRAGMA user_version").getInt();
+        if (version > kSchemaVersion) {
+            db_->exec("ROLLBACK");
+            raise(WPH_EVERSION, "state",
+                  "state store " + path_ + " has schema version " + std::to_string(version) +
+                      ", written by a newer libwphost; this libwphost " WPH_VERSION_STRING
+                      " knows schema versions up to " + std::to_string(kSchemaVersion) + "; upgrade libwphost to open it");
+        }
+        if (version == kSchemaVersion) {
+            db_->exec("COMMIT");
+            return;
+        }
+        try {
+            if (version == 0) db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+            db_->exec(kMigrations[version]);
+            db_->exec("PRAGMA user_version = " + std::to_string(version + 1));
+            db_->exec("COMMIT");
+        } catch (...) {
+            db_->exec("ROLLBACK");
+            throw;
+        }
+    }
+}
+
+std::int64_t Store::job_insert(const std::string &kind) {
+    return locked("recording a job", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "INSERT INTO jobs(kind, state, created_at, owner_pid) VALUES (?, 'pending', ?, ?)");
+        q.bind(1, kind);
+        q.bind(2, now());
+        q.bind(3, static_cast<std::int64_t>(::getpid()));
+        q.exec();
+        return db.getLastInsertRowid();
+    });
+}
+
+void Store::job_started(std::int64_t id) {
+    locked("recording a job start", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "UPDATE jobs SET state = 'running', started_at = ? WHERE id = ?");
+        q.bind(1, now());
+        q.bind(2, id);
+        q.exec();
+    });
+}
+
+void Store::job_finished(std::int64_t id, const std::string &state, const ErrorInfo *err, const std::string *result) {
+    locked("recording a job end", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "UPDATE jobs SET state = ?, finished_at = ?, error_code = ?, error_message = ?, result = ? "
+                                "WHERE id = ?");
+        q.bind(1, state);
+        q.bind(2, now());
+        q.bind(3, err ? err->code : 0);
+        if (err) q.bind(4, err->message); else q.bind(4);
+        if (result) q.bind(5, *result); else q.bind(5);
+        q.bind(6, id);
+        q.exec();
+    });
+}
+
+std::vector<JobRecord> Store::jobs_recent(unsigned limit) {
+    return locked("listing jobs", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "SELECT id, kind, state, created_at, IFNULL(started_at, ''), IFNULL(finished_at, ''), "
+                                "error_code, IFNULL(error_message, '') FROM jobs ORDER BY id DESC LIMIT ?");
+        q.bind(1, static_cast<std::int64_t>(limit));
+        std::vector<JobRecord> out;
+        while (q.executeStep()) {
+            JobRecord r;
+            r.id = q.getColumn(0).getInt64();
+            r.kind = q.getColumn(1).getString();
+            r.state = q.getColumn(2).getString();
+            r.created_at = q.getColumn(3).getString();
+            r.started_at = q.getColumn(4).getString();
+            r.finished_at = q.getColumn(5).getString();
+            r.error_code = q.getColumn(6).getInt();
+            r.error_message = q.getColumn(7).getString();
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+int Store::mark_interrupted_jobs() {
+    return locked("checking interrupted jobs", [&](SQLite::Database &db) {
+        std::vector<std::pair<std::int64_t, std::int64_t>> open;
+        {
+            SQLite::Statement q(db, "SELECT id, IFNULL(owner_pid, 0) FROM jobs WHERE state IN ('pending', 'running')");
+            while (q.executeStep()) open.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getInt64());
+        }
+        int n = 0;
+        for (auto [id, pid] : open) {
+            // A job whose owning process is gone will never finish.
+            if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)) continue;
+            SQLite::Statement u(db, "UPDATE jobs SET state = 'interrupted', finished_at = ?, error_code = ?, "
+                                    "error_message = 'the process running this job ended before it finished' WHERE id = ?");
+            u.bind(1, now());
+            u.bind(2, WPH_ECANCELLED);
+            u.bind(3, id);
+            n += u.exec();
+        }
+        return n;
+    });
+}
+
+}  // namespace wph

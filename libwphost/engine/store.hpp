@@ -1,0 +1,60 @@
+// The state store: one SQLite file per state directory, opened with SQLiteCpp.
+// Schema changes are numbered migrations, each applied in one transaction;
+// PRAGMA user_version records how far a store has come, and a store written
+// by a newer schema is refused (WPH_EVERSION) rather than misread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/error.hpp"
+
+namespace SQLite { class Database; }
+
+namespace wph {
+
+struct JobRecord {
+    std::int64_t id = 0;
+    std::string kind, state, created_at, started_at, finished_at;
+    int error_code = 0;
+    std::string error_message;
+};
+
+class Store {
+public:
+    // The schema version this build writes.
+    static int schema_version() noexcept;
+    // 'WPHX': marks an SQLite file as a libwphost state store.
+    static constexpr std::int32_t kApplicationId = 0x57504858;
+
+    // Open (creating if needed) and migrate. Throws wph::Error.
+    explicit Store(const std::string &path);
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    const std::string &path() const noexcept { return path_; }
+    int user_version();
+
+    std::int64_t job_insert(const std::string &kind);
+    void job_started(std::int64_t id);
+    void job_finished(std::int64_t id, const std::string &state, const ErrorInfo *err, const std::string *result);
+    std::vector<JobRecord> jobs_recent(unsigned limit);
+    // Jobs left "pending" or "running" by a process that died are marked
+    // "interrupted" when a store is opened and no other engine holds it.
+    int mark_interrupted_jobs();
+
+private:
+    template <class F> auto locked(const char *what, F &&f);
+    void migrate();
+
+    std::string path_;
+    std::unique_ptr<SQLite::Database> db_;
+    std::mutex mu_;
+};
+
+}  // namespace wph
