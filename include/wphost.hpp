@@ -1,0 +1,235 @@
+// libwphost — header-only C++ wrapper over the C ABI (C++17).
+//
+// RAII classes own the C handles; every failing call throws wphost::Error,
+// which carries the code, category, message and HTTP status of the C error.
+// JSON documents are returned as std::string, so this header pulls in no JSON
+// library: parse them with whatever your program already uses.
+//
+//   wphost::Engine engine(wphost::EngineOptions().state_dir("/tmp/st"));
+//   std::string report = engine.host_check();
+//
+// Thread safety is that of the C functions underneath (see wphost.h).
+#ifndef WPHOST_HPP
+#define WPHOST_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "wphost.h"
+
+namespace wphost {
+
+class Error : public std::runtime_error {
+public:
+    Error(int code, std::string category, const std::string &message, int http_status = 0)
+        : std::runtime_error(message), code_(code), category_(std::move(category)), http_status_(http_status) {}
+
+    // From a C error object (NULL: a generic error with code `fallback`).
+    static Error from(const wph_error *err, int fallback) {
+        if (!err) return Error(fallback, "", wph_error_code_name(fallback));
+        return Error(wph_error_code(err), wph_error_category(err), wph_error_message(err), wph_error_http_status(err));
+    }
+
+    int code() const noexcept { return code_; }
+    const std::string &category() const noexcept { return category_; }
+    int http_status() const noexcept { return http_status_; }
+    const char *code_name() const noexcept { return wph_error_code_name(code_); }
+
+private:
+    int code_;
+    std::string category_;
+    int http_status_;
+};
+
+// Throw the calling thread's last error when rc is negative.
+inline int check(int rc) {
+    if (rc < 0) {
+        const wph_error *err = wph_error_last();
+        throw Error::from(err && wph_error_code(err) == rc ? err : nullptr, rc);
+    }
+    return rc;
+}
+
+inline std::string version() { return wph_version(); }
+
+namespace detail {
+struct StrFree {
+    void operator()(char *s) const noexcept { wph_str_free(s); }
+};
+inline std::string take(char *s) {
+    std::unique_ptr<char, StrFree> owned(s);
+    return owned ? std::string(owned.get()) : std::string();
+}
+}  // namespace detail
+
+class EngineOptions {
+public:
+    EngineOptions() { check(wph_engine_options_init(&opts_, WPH_ENGINE_OPTIONS_VERSION)); }
+    EngineOptions &state_dir(std::string dir) { state_dir_ = std::move(dir); return *this; }
+    EngineOptions &host_profile(std::string json) { host_profile_ = std::move(json); return *this; }
+    EngineOptions &threads(unsigned n) { opts_.threads = n; return *this; }
+
+    // The C struct; valid while this object lives and is not modified.
+    const wph_engine_options *c_options() {
+        opts_.state_dir = state_dir_ ? state_dir_->c_str() : nullptr;
+        opts_.host_profile = host_profile_ ? host_profile_->c_str() : nullptr;
+        return &opts_;
+    }
+
+private:
+    wph_engine_options opts_{};
+    std::optional<std::string> state_dir_, host_profile_;
+};
+
+struct Progress {
+    std::string phase;
+    unsigned step = 0, steps = 0;
+    double percent = 0;
+    std::uint64_t bytes_done = 0, bytes_total = 0, files_done = 0, files_total = 0;
+
+    static Progress from(const wph_progress &p) {
+        return Progress{p.phase ? p.phase : "", p.step, p.steps, p.percent, p.bytes_done, p.bytes_total, p.files_done,
+                        p.files_total};
+    }
+};
+
+// A running or finished job. Movable, not copyable; frees its handle.
+class Job {
+public:
+    explicit Job(wph_job *handle) noexcept : h_(handle) {}
+    Job(Job &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Job &operator=(Job &&o) noexcept {
+        if (this != &o) {
+            wph_job_free(h_);
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    Job(const Job &) = delete;
+    Job &operator=(const Job &) = delete;
+    ~Job() { wph_job_free(h_); }
+
+    std::int64_t id() const {
+        std::int64_t id = wph_job_id(h_);
+        if (id < 0) check(static_cast<int>(id));
+        return id;
+    }
+    std::string kind() const {
+        const char *k = wph_job_kind(h_);
+        if (!k) check(WPH_EINVALID);
+        return k;
+    }
+    wph_job_status state() const { return static_cast<wph_job_status>(check(wph_job_state(h_))); }
+    bool ended() const { return state() >= WPH_JOB_SUCCEEDED; }
+    Progress progress() const {
+        wph_progress p{};
+        p.version = WPH_PROGRESS_VERSION;
+        check(wph_job_progress(&p, h_));
+        return Progress::from(p);
+    }
+    // true if the job ended within the timeout.
+    bool wait_for(std::chrono::milliseconds timeout) {
+        int rc = wph_job_wait(h_, static_cast<int>(timeout.count()));
+        if (rc == WPH_ETIMEOUT) return false;
+        check(rc);
+        return true;
+    }
+    void wait() { check(wph_job_wait(h_, -1)); }
+    // Request cancellation; false if the job had already ended.
+    bool cancel() {
+        int rc = wph_job_cancel(h_);
+        if (rc == WPH_ECONFLICT) return false;
+        check(rc);
+        return true;
+    }
+    // Wait, then return the JSON result or throw the job's error.
+    std::string result() {
+        wait();
+        const char *json = nullptr;
+        check(wph_job_result(&json, h_));
+        return json;
+    }
+    wph_job *c_handle() const noexcept { return h_; }
+
+private:
+    wph_job *h_;
+};
+
+// Progress callback for C++ callers: return false to cancel the job.
+using ProgressFn = std::function<bool(const Progress &)>;
+
+class Engine {
+public:
+    explicit Engine(EngineOptions opts = EngineOptions()) {
+        check(wph_engine_open(&h_, opts.c_options()));
+    }
+    Engine(Engine &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Engine &operator=(Engine &&o) noexcept {
+        if (this != &o) {
+            wph_engine_free(h_);
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    Engine(const Engine &) = delete;
+    Engine &operator=(const Engine &) = delete;
+    ~Engine() { wph_engine_free(h_); }
+
+    std::string state_dir() const {
+        const char *d = nullptr;
+        check(wph_engine_state_dir(&d, h_));
+        return d;
+    }
+    std::string info() const {
+        char *json = nullptr;
+        check(wph_engine_info(&json, h_));
+        return detail::take(json);
+    }
+    std::string jobs(unsigned limit = 0) const {
+        char *json = nullptr;
+        check(wph_engine_jobs(&json, h_, limit));
+        return detail::take(json);
+    }
+
+    // The host check, run and waited for; returns its JSON report.
+    std::string host_check() {
+        char *json = nullptr;
+        check(wph_host_check(&json, h_));
+        return detail::take(json);
+    }
+    // The host check as a job. The callback (if any) runs on a worker thread
+    // and must outlive the job.
+    Job host_check_start(const ProgressFn *progress = nullptr) {
+        wph_job_options o = WPH_JOB_OPTIONS_INIT;
+        if (progress && *progress) {
+            o.progress_cb = &Engine::trampoline;
+            o.payload = const_cast<ProgressFn *>(progress);
+        }
+        wph_job *j = nullptr;
+        check(wph_host_check_start(&j, h_, &o));
+        return Job(j);
+    }
+
+    wph_engine *c_handle() const noexcept { return h_; }
+
+private:
+    static int trampoline(const wph_progress *p, void *payload) {
+        try {
+            return (*static_cast<ProgressFn *>(payload))(Progress::from(*p)) ? 0 : 1;
+        } catch (...) {
+            return 1;  // an exception cannot cross the C boundary: cancel instead
+        }
+    }
+
+    wph_engine *h_ = nullptr;
+};
+
+}  // namespace wphost
+
+#endif  // WPHOST_HPP
