@@ -1,0 +1,27 @@
+"""libwphost for Python: a managed WordPress hosting engine.
+
+    import wphost
+    with wphost.Engine(state_dir="/tmp/wphost-state") as engine:
+        report = engine.host_check()          # dict; Ctrl-C cancels the job
+        print(report["nginx"]["status"])
+
+Every JSON document has the same fields as the C ABI's (see docs/).
+"""
+from __future__ import annotations
+
+from . import _core
+from .engine import Engine, Job, JobState, Progress
+from .errors import (AlreadyExists, AuthError, CallbackError, Cancelled, Conflict, Error, InvalidInput,
+                     IOFailure, Locked, NotFound, OutOfMemory, ProviderError, Timeout, VersionMismatch,
+                     error_class)
+
+__version__: str = _core.version()
+version_number: int = _core.version_number()
+schema_version: int = _core.schema_version()
+
+__all__ = [
+    "Engine", "Job", "JobState", "Progress",
+    "Error", "NotFound", "AlreadyExists", "InvalidInput", "AuthError", "Timeout", "Cancelled", "Conflict",
+    "Locked", "IOFailure", "ProviderError", "CallbackError", "OutOfMemory", "VersionMismatch", "error_class",
+    "__version__", "version_number", "schema_version",
+]

@@ -1,0 +1,138 @@
+"""Engine and Job: the Pythonic layer over wphost._core."""
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import _core
+
+
+class JobState(enum.IntEnum):
+    PENDING = _core.JOB_PENDING
+    RUNNING = _core.JOB_RUNNING
+    SUCCEEDED = _core.JOB_SUCCEEDED
+    FAILED = _core.JOB_FAILED
+    CANCELLED = _core.JOB_CANCELLED
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str
+    step: int
+    steps: int
+    percent: float
+    bytes_done: int = 0
+    bytes_total: int = 0
+    files_done: int = 0
+    files_total: int = 0
+
+
+ProgressCallback = Callable[[Progress], Optional[bool]]
+
+
+class Job:
+    """A job running on the engine's worker threads."""
+
+    def __init__(self, core: _core.Job) -> None:
+        self._core = core
+
+    @property
+    def id(self) -> int:
+        return self._core.id
+
+    @property
+    def kind(self) -> str:
+        return self._core.kind
+
+    @property
+    def state(self) -> JobState:
+        return JobState(self._core.state)
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(**self._core.progress())
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block (GIL released) until the job ends; False if `timeout`
+        seconds passed first. Ctrl-C cancels the job, waits for it to stop,
+        and raises KeyboardInterrupt."""
+        return self._core.wait(timeout)
+
+    def cancel(self) -> bool:
+        """Ask the job to stop; False if it had already ended."""
+        return self._core.cancel()
+
+    def result(self) -> Any:
+        """Wait, then return the parsed JSON result or raise the job's error."""
+        return json.loads(self._core.result())
+
+    async def result_async(self) -> Any:
+        """Await the result without blocking the event loop; cancelling the
+        awaiting task cancels the job."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, self._core.wait, None)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+        return self.result()
+
+
+class Engine:
+    """An open libwphost engine: state store, worker threads, host profile.
+
+    `host_profile` is a dict (or JSON text) overriding Debian 12's default
+    paths; see docs/host-profile.md. Use as a context manager, or call
+    close()."""
+
+    def __init__(self, state_dir: Optional[str] = None,
+                 host_profile: Union[None, str, Dict[str, Any]] = None, threads: int = 0) -> None:
+        profile = host_profile if host_profile is None or isinstance(host_profile, str) else json.dumps(host_profile)
+        self._core = _core.Engine(state_dir, profile, threads)
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel running jobs, wait for them, and close the state store."""
+        self._core.close()
+
+    @property
+    def state_dir(self) -> str:
+        return self._core.state_dir
+
+    def info(self) -> Dict[str, Any]:
+        result: Dict[str, Any] = json.loads(self._core.info())
+        return result
+
+    def jobs(self, limit: int = 0) -> List[Dict[str, Any]]:
+        """Jobs recorded in the state store, newest first."""
+        result: List[Dict[str, Any]] = json.loads(self._core.jobs(limit))
+        return result
+
+    def host_check_start(self, progress: Optional[ProgressCallback] = None) -> Job:
+        """Start the host check as a job. `progress` is called on a worker
+        thread with a Progress; returning False cancels the job."""
+        if progress is None:
+            return Job(self._core.host_check_start(None))
+        cb = progress
+
+        def adapter(p: Dict[str, Any]) -> Optional[bool]:
+            return cb(Progress(**p))
+
+        return Job(self._core.host_check_start(adapter))
+
+    def host_check(self) -> Dict[str, Any]:
+        """Run the host check and return its report (see docs/host-check.md)."""
+        result: Dict[str, Any] = self.host_check_start().result()
+        return result
+
+    async def host_check_async(self) -> Dict[str, Any]:
+        result: Dict[str, Any] = await self.host_check_start().result_async()
+        return result
