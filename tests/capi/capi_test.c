@@ -353,6 +353,9 @@ static void test_permission(void) {
     int status = 0;
     mkdir(path("locked"), 0755);
     chmod(path("locked"), 0555);
+    mkdir(path("unreadable"), 0777);
+    chmod(path("unreadable"), 0777);
+    write_file(path("unreadable/state.db"), "", 0);
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
@@ -367,11 +370,19 @@ static void test_permission(void) {
             fprintf(stderr, "message: %s\n", last_msg());
             _exit(12);
         }
+        /* A store file the caller may not read. */
+        o.state_dir = path("unreadable");
+        rc = wph_engine_open(&e, &o);
+        if (rc != WPH_EIO) _exit(13);
+        if (!strstr(last_msg(), "unreadable/state.db") || !strstr(last_msg(), "Permission denied")) {
+            fprintf(stderr, "message: %s\n", last_msg());
+            _exit(14);
+        }
         _exit(0);
     }
     waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "permission denied -> WPH_EIO naming the path (child status %d)",
-          WEXITSTATUS(status));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "permission denied -> WPH_EIO naming the path (child status %d)", WEXITSTATUS(status));
 }
 
 static void *other_thread(void *arg) {
