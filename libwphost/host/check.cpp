@@ -264,29 +264,38 @@ json::object check_mysql(Ctx &c) {
     return o;
 }
 
-json::object check_redis(Ctx &c) {
-    const auto &r = c.p.redis;
+// A network service with a local server binary: the binary's version, then
+// one request/answer exchange with the running server. `judge` fills the
+// report from a complete answer; without one the service is stopped or
+// missing.
+struct Service {
+    const char *binary_key;
+    std::string binary;
+    std::vector<std::string> version_argv;
+    std::string (*parse_version)(std::string_view);
+    std::string host;
+    int port;
+    std::string unix_socket;
+    std::string request;
+    std::function<bool(const std::string &)> complete;
+};
+
+json::object check_service(Ctx &c, const Service &s, const std::function<bool(const std::string &, json::object &)> &judge) {
     json::object o;
-    bool installed = util::is_executable(r.server_binary);
+    bool installed = util::is_executable(s.binary);
     if (installed) {
-        o["server_binary"] = r.server_binary;
+        o[s.binary_key] = s.binary;
         std::string why;
-        if (auto res = c.run({r.server_binary, "--version"}, why)) o["version"] = hostparse::redis_server_version(res->out);
+        std::vector<std::string> argv{s.binary};
+        argv.insert(argv.end(), s.version_argv.begin(), s.version_argv.end());
+        if (auto res = c.run(argv, why)) o["version"] = s.parse_version(res->out);
     }
-    std::string address = r.socket.empty() ? r.host + ":" + std::to_string(r.port) : r.socket;
+    std::string address = s.unix_socket.empty() ? s.host + ":" + std::to_string(s.port) : s.unix_socket;
     o["address"] = address;
-    auto ex = net_exchange(r.host, r.port, r.socket, "INFO server\r\n", hostparse::resp_reply_complete, c.timeout(),
-                           &c.job.cancel_token(), 1u << 20);
+    auto ex = net_exchange(s.host, s.port, s.unix_socket, s.request, s.complete, c.timeout(), &c.job.cancel_token(), 1u << 20);
     if (ex.connected && ex.error.empty() && !ex.reply.empty()) {
         o["running"] = true;
-        if (ex.reply[0] == '$') {
-            auto info = hostparse::redis_info(ex.reply);
-            o["server_version"] = info["redis_version"];
-            o["status"] = "ok";
-        } else if (ex.reply.find("NOAUTH") != std::string::npos) {
-            o["auth_required"] = true;
-            o["status"] = "ok";
-        } else {
+        if (!judge(ex.reply, o)) {
             o["status"] = "error";
             o["error"] = "unexpected answer from " + address + ": " + std::string(util::trim(ex.reply.substr(0, 200)));
         }
@@ -299,32 +308,34 @@ json::object check_redis(Ctx &c) {
     return o;
 }
 
+json::object check_redis(Ctx &c) {
+    const auto &r = c.p.redis;
+    Service s{"server_binary", r.server_binary, {"--version"}, hostparse::redis_server_version, r.host, r.port, r.socket,
+              "INFO server\r\n", hostparse::resp_reply_complete};
+    return check_service(c, s, [](const std::string &reply, json::object &o) {
+        if (reply[0] == '$') {
+            o["server_version"] = hostparse::redis_info(reply)["redis_version"];
+        } else if (reply.find("NOAUTH") != std::string::npos) {
+            o["auth_required"] = true;
+        } else {
+            return false;
+        }
+        o["status"] = "ok";
+        return true;
+    });
+}
+
 json::object check_memcached(Ctx &c) {
     const auto &m = c.p.memcached;
-    json::object o;
-    bool installed = util::is_executable(m.binary);
-    if (installed) {
-        o["binary"] = m.binary;
-        std::string why;
-        if (auto res = c.run({m.binary, "-V"}, why)) o["version"] = hostparse::memcached_version(res->out);
-    }
-    std::string address = m.host + ":" + std::to_string(m.port);
-    o["address"] = address;
-    auto ex = net_exchange(m.host, m.port, "", "version\r\n",
-                           [](const std::string &s) { return s.find("\r\n") != std::string::npos; }, c.timeout(),
-                           &c.job.cancel_token(), 4096);
-    auto v = hostparse::memcached_version(ex.reply);
-    if (ex.connected && !v.empty()) {
-        o["running"] = true;
+    Service s{"binary", m.binary, {"-V"}, hostparse::memcached_version, m.host, m.port, "", "version\r\n",
+              [](const std::string &r) { return r.find("\r\n") != std::string::npos; }};
+    return check_service(c, s, [](const std::string &reply, json::object &o) {
+        auto v = hostparse::memcached_version(reply);
+        if (v.empty()) return false;
         o["server_version"] = v;
         o["status"] = "ok";
-    } else {
-        o["running"] = false;
-        o["status"] = installed ? "stopped" : "missing";
-        o["reason"] = (installed ? "installed, but " : "not installed and ") + std::string("nothing answers at ") + address +
-                      (ex.error.empty() ? "" : ": " + ex.error);
-    }
-    return o;
+        return true;
+    });
 }
 
 json::object check_restic(Ctx &c) {

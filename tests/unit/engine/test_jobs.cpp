@@ -5,20 +5,14 @@
 #include <thread>
 #include <unistd.h>
 
+#include "../support.hpp"
 #include "engine/engine.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "wph-jobs-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using wph::test::TempDir;
 
 wph::EngineConfig config(const TempDir &d) {
     wph::EngineConfig c;

@@ -5,19 +5,13 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "../support.hpp"
 #include "engine/store.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "wph-store-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using wph::test::TempDir;
 }  // namespace
 
 TEST_CASE("a new store is migrated to the current schema with its tables", "[engine][store]") {
