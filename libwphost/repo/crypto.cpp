@@ -1,0 +1,294 @@
+// restic's cryptography on top of OpenSSL 3 (see RESTIC-FORMAT.md §2, §3).
+#include "repo/crypto.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "engine/error.hpp"
+#include "wphost/common.h"
+
+namespace wph::repo {
+
+namespace {
+
+[[noreturn]] void openssl_fail(const char *what) {
+    unsigned long e = ERR_get_error();
+    std::string msg = std::string("OpenSSL: ") + what;
+    if (e != 0) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        msg += ": ";
+        msg += buf;
+    }
+    ERR_clear_error();
+    raise(WPH_ERROR, "repo", std::move(msg));
+}
+
+// Algorithms are fetched once: an implicit fetch on every init would look the
+// provider up again for each blob.
+struct Algorithms {
+    EVP_CIPHER *ctr = nullptr;
+    EVP_CIPHER *ecb = nullptr;
+    EVP_MAC *poly = nullptr;
+    EVP_MD *sha = nullptr;
+    Algorithms() {
+        ctr = EVP_CIPHER_fetch(nullptr, "AES-256-CTR", nullptr);
+        ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+        poly = EVP_MAC_fetch(nullptr, "POLY1305", nullptr);
+        sha = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    }
+    ~Algorithms() {
+        EVP_CIPHER_free(ctr);
+        EVP_CIPHER_free(ecb);
+        EVP_MAC_free(poly);
+        EVP_MD_free(sha);
+    }
+};
+
+const Algorithms &algorithms() {
+    static const Algorithms algs;
+    if (!algs.ctr || !algs.ecb || !algs.poly || !algs.sha)
+        openssl_fail("AES-256-CTR, AES-128-ECB, POLY1305 or SHA256 is not available");
+    return algs;
+}
+
+struct CipherCtx {
+    EVP_CIPHER_CTX *p = EVP_CIPHER_CTX_new();
+    CipherCtx() {
+        if (!p) openssl_fail("EVP_CIPHER_CTX_new");
+    }
+    ~CipherCtx() { EVP_CIPHER_CTX_free(p); }
+    CipherCtx(const CipherCtx &) = delete;
+    CipherCtx &operator=(const CipherCtx &) = delete;
+};
+
+struct MacCtx {
+    EVP_MAC_CTX *p;
+    explicit MacCtx(EVP_MAC *mac) : p(EVP_MAC_CTX_new(mac)) {
+        if (!p) openssl_fail("EVP_MAC_CTX_new");
+    }
+    ~MacCtx() { EVP_MAC_CTX_free(p); }
+    MacCtx(const MacCtx &) = delete;
+    MacCtx &operator=(const MacCtx &) = delete;
+};
+
+constexpr std::size_t kIvSize = 16;
+// Poly1305 r clamp (top 4 bits of bytes 3,7,11,15 and low 2 bits of 4,8,12 cleared).
+constexpr std::uint8_t kClamp[16] = {0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f,
+                                     0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f};
+constexpr std::size_t kMacSize = 16;
+// EVP update calls take an int length.
+constexpr std::size_t kMaxStep = std::size_t(1) << 30;
+
+template <std::size_t N>
+bool all_zero(const std::array<std::uint8_t, N> &a) {
+    return std::all_of(a.begin(), a.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+bool all_zero(const std::uint8_t *p, std::size_t n) {
+    std::uint8_t acc = 0;
+    for (std::size_t i = 0; i < n; ++i) acc |= p[i];
+    return acc == 0;
+}
+
+// Poly1305-AES: one-time key r (clamped) || AES128(mac_k, iv), over `data`.
+void poly1305_aes(const MasterKey &key, const std::uint8_t *iv, const std::uint8_t *data, std::size_t n,
+                  std::uint8_t tag[kMacSize]) {
+    const Algorithms &algs = algorithms();
+    std::uint8_t otk[32];
+    for (int i = 0; i < 16; ++i) otk[i] = key.mac_r[i] & kClamp[i];
+
+    {
+        CipherCtx c;
+        int len = 0;
+        if (EVP_EncryptInit_ex2(c.p, algs.ecb, key.mac_k.data(), nullptr, nullptr) != 1 ||
+            EVP_CIPHER_CTX_set_padding(c.p, 0) != 1 || EVP_EncryptUpdate(c.p, otk + 16, &len, iv, 16) != 1 ||
+            len != 16)
+            openssl_fail("AES-128 of the nonce");
+    }
+
+    MacCtx m(algs.poly);
+    bool ok = EVP_MAC_init(m.p, otk, sizeof otk, nullptr) == 1;
+    for (std::size_t off = 0; ok && off < n; off += kMaxStep)
+        ok = EVP_MAC_update(m.p, data + off, std::min(kMaxStep, n - off)) == 1;
+    std::size_t outl = 0;
+    if (ok) ok = EVP_MAC_final(m.p, tag, &outl, kMacSize) == 1 && outl == kMacSize;
+    OPENSSL_cleanse(otk, sizeof otk);
+    if (!ok) openssl_fail("Poly1305");
+}
+
+// AES-256-CTR with the whole IV as the initial 128-bit big-endian counter
+// (OpenSSL's CTR mode increments exactly like Go's cipher.NewCTR).
+void aes_ctr(const MasterKey &key, const std::uint8_t *iv, const std::uint8_t *in, std::size_t n,
+             std::uint8_t *out) {
+    const Algorithms &algs = algorithms();
+    CipherCtx c;
+    if (EVP_EncryptInit_ex2(c.p, algs.ctr, key.encrypt.data(), iv, nullptr) != 1) openssl_fail("AES-256-CTR init");
+    for (std::size_t off = 0; off < n; off += kMaxStep) {
+        int step = int(std::min(kMaxStep, n - off));
+        int len = 0;
+        if (EVP_EncryptUpdate(c.p, out + off, &len, in + off, step) != 1 || len != step)
+            openssl_fail("AES-256-CTR");
+    }
+}
+
+}  // namespace
+
+std::string to_hex(const Id &id) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string s(64, '\0');
+    for (std::size_t i = 0; i < id.size(); ++i) {
+        s[2 * i] = kDigits[id[i] >> 4];
+        s[2 * i + 1] = kDigits[id[i] & 0xf];
+    }
+    return s;
+}
+
+bool parse_id(std::string_view hex, Id &out) {
+    if (hex.size() != 64) return false;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    Id tmp;
+    for (std::size_t i = 0; i < tmp.size(); ++i) {
+        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        tmp[i] = std::uint8_t(hi << 4 | lo);
+    }
+    out = tmp;
+    return true;
+}
+
+Id sha256(std::string_view data) {
+    Sha256 h;
+    h.update(data.data(), data.size());
+    return h.finish();
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_) openssl_fail("EVP_MD_CTX_new");
+    if (EVP_DigestInit_ex2(static_cast<EVP_MD_CTX *>(ctx_), algorithms().sha, nullptr) != 1) {
+        EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(ctx_));
+        openssl_fail("SHA-256 init");
+    }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(ctx_)); }
+
+void Sha256::update(const void *data, std::size_t n) {
+    if (n == 0) return;
+    if (EVP_DigestUpdate(static_cast<EVP_MD_CTX *>(ctx_), data, n) != 1) openssl_fail("SHA-256 update");
+}
+
+Id Sha256::finish() {
+    Id id{};
+    unsigned int len = 0;
+    auto *ctx = static_cast<EVP_MD_CTX *>(ctx_);
+    if (EVP_DigestFinal_ex(ctx, id.data(), &len) != 1 || len != id.size()) openssl_fail("SHA-256 final");
+    // Leave the object usable for another message.
+    if (EVP_DigestInit_ex2(ctx, algorithms().sha, nullptr) != 1) openssl_fail("SHA-256 init");
+    return id;
+}
+
+void random_bytes(void *out, std::size_t n) {
+    auto *p = static_cast<unsigned char *>(out);
+    while (n > 0) {
+        int step = int(std::min(n, kMaxStep));
+        if (RAND_bytes(p, step) != 1) openssl_fail("RAND_bytes");
+        p += step;
+        n -= std::size_t(step);
+    }
+}
+
+bool MasterKey::valid() const { return !all_zero(encrypt) && !all_zero(mac_k) && !all_zero(mac_r); }
+
+MasterKey random_master_key() {
+    MasterKey k;
+    do {
+        random_bytes(k.encrypt.data(), k.encrypt.size());
+        random_bytes(k.mac_k.data(), k.mac_k.size());
+        random_bytes(k.mac_r.data(), k.mac_r.size());
+        // restic stores r already clamped; do the same so our keys look like its.
+        for (int i = 0; i < 16; ++i) k.mac_r[i] &= kClamp[i];
+    } while (!k.valid());
+    return k;
+}
+
+void seal_append(const MasterKey &key, const void *plaintext, std::size_t n, std::string &out) {
+    const std::size_t base = out.size();
+    out.resize(base + kIvSize + n + kMacSize);
+    auto *iv = reinterpret_cast<std::uint8_t *>(out.data() + base);
+    do {
+        random_bytes(iv, kIvSize);
+    } while (all_zero(iv, kIvSize));  // restic refuses a zero nonce
+    std::uint8_t *ct = iv + kIvSize;
+    try {
+        aes_ctr(key, iv, static_cast<const std::uint8_t *>(plaintext), n, ct);
+        poly1305_aes(key, iv, ct, n, ct + n);
+    } catch (...) {
+        out.resize(base);
+        throw;
+    }
+}
+
+std::string seal(const MasterKey &key, std::string_view plaintext) {
+    std::string out;
+    seal_append(key, plaintext.data(), plaintext.size(), out);
+    return out;
+}
+
+std::optional<std::string> open(const MasterKey &key, std::string_view sealed) {
+    if (sealed.size() < kIvSize + kMacSize) return std::nullopt;
+    const auto *iv = reinterpret_cast<const std::uint8_t *>(sealed.data());
+    if (all_zero(iv, kIvSize)) return std::nullopt;
+    const std::uint8_t *ct = iv + kIvSize;
+    const std::size_t n = sealed.size() - kIvSize - kMacSize;
+    std::uint8_t tag[kMacSize];
+    poly1305_aes(key, iv, ct, n, tag);
+    if (CRYPTO_memcmp(tag, ct + n, kMacSize) != 0) return std::nullopt;
+    std::string plain(n, '\0');
+    aes_ctr(key, iv, ct, n, reinterpret_cast<std::uint8_t *>(plain.data()));
+    return plain;
+}
+
+MasterKey derive_user_key(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r,
+                          std::uint32_t p) {
+    // The limits Go's scrypt and simple-scrypt enforce when restic opens a
+    // key; they also bound the memory to a few GiB.
+    constexpr std::uint64_t kIntMax = 0x7fffffff;
+    if (N <= 1 || (N & (N - 1)) != 0 || N > kIntMax)
+        raise(WPH_EINVALID, "repo", "scrypt N must be a power of two between 2 and 2^30");
+    if (r < 1 || p < 1) raise(WPH_EINVALID, "repo", "scrypt r and p must be at least 1");
+    if (std::uint64_t(r) * p >= (std::uint64_t(1) << 30) || r > kIntMax / 128 / p || r > kIntMax / 256 ||
+        N > kIntMax / 128 / r)
+        raise(WPH_EINVALID, "repo", "scrypt parameters too large");
+    // RFC 7914 requires N < 2^(16r); OpenSSL enforces it, Go does not.
+    if (16 * std::uint64_t(r) < 64 && N >= (std::uint64_t(1) << (16 * r)))
+        raise(WPH_EINVALID, "repo", "scrypt N too large for r (N must be below 2^(16r))");
+
+    // OpenSSL needs 128*r*(N+2) bytes for V plus 128*r*p for B.
+    const std::uint64_t need = 128 * std::uint64_t(r) * (N + 2) + 128 * std::uint64_t(r) * p + (1u << 20);
+
+    std::uint8_t out[64];
+    if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char *>(salt.data()),
+                       salt.size(), N, r, p, need, out, sizeof out) != 1) {
+        OPENSSL_cleanse(out, sizeof out);
+        openssl_fail("scrypt");
+    }
+    MasterKey k;
+    std::memcpy(k.encrypt.data(), out, 32);
+    std::memcpy(k.mac_k.data(), out + 32, 16);
+    std::memcpy(k.mac_r.data(), out + 48, 16);
+    OPENSSL_cleanse(out, sizeof out);
+    return k;
+}
+
+}  // namespace wph::repo

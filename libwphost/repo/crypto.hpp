@@ -1,0 +1,62 @@
+// restic's cryptography: SHA-256 IDs, AES-256-CTR + Poly1305-AES sealing,
+// scrypt user keys. Pure functions over OpenSSL; no I/O except the CSPRNG.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wph::repo {
+
+using Id = std::array<std::uint8_t, 32>;
+
+std::string to_hex(const Id &id);
+// 64 lowercase or uppercase hex characters; false otherwise.
+bool parse_id(std::string_view hex, Id &out);
+Id sha256(std::string_view data);
+
+// Incremental SHA-256.
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256 &) = delete;
+    Sha256 &operator=(const Sha256 &) = delete;
+    void update(const void *data, std::size_t n);
+    Id finish();
+
+private:
+    void *ctx_;
+};
+
+void random_bytes(void *out, std::size_t n);
+
+struct MasterKey {
+    std::array<std::uint8_t, 32> encrypt{};  // AES-256 key
+    std::array<std::uint8_t, 16> mac_k{};    // AES-128 key of Poly1305-AES
+    std::array<std::uint8_t, 16> mac_r{};    // Poly1305 r (clamped on use)
+    bool valid() const;                      // none of the three is all zero
+};
+
+MasterKey random_master_key();
+
+constexpr std::size_t kCryptoOverhead = 32;  // IV (16) + MAC (16)
+
+// IV || AES-256-CTR(plaintext) || Poly1305-AES(ciphertext), with a fresh random non-zero IV.
+std::string seal(const MasterKey &key, std::string_view plaintext);
+// Append the sealed form to `out` (avoids a copy for pack building).
+void seal_append(const MasterKey &key, const void *plaintext, std::size_t n, std::string &out);
+// Verify and decrypt; std::nullopt when the IV is zero, the input is shorter
+// than 32 bytes or the MAC does not match.
+std::optional<std::string> open(const MasterKey &key, std::string_view sealed);
+
+// scrypt(password, salt, N, r, p, 64 bytes) split as restic does:
+// [0,32) encrypt, [32,48) mac_k, [48,64) mac_r. Throws wph::Error
+// (WPH_EINVALID) for parameters scrypt refuses.
+MasterKey derive_user_key(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r,
+                          std::uint32_t p);
+
+}  // namespace wph::repo
