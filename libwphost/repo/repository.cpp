@@ -1,0 +1,524 @@
+#include "repo/repository.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <pwd.h>
+#include <signal.h>
+#include <thread>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "engine/error.hpp"
+
+namespace wph::repo {
+
+namespace {
+
+std::string hostname() {
+    char h[256] = {0};
+    ::gethostname(h, sizeof h - 1);
+    return h;
+}
+
+std::string username() {
+    struct passwd pw{}, *res = nullptr;
+    char buf[4096];
+    if (getpwuid_r(::getuid(), &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_name;
+    return "";
+}
+
+[[noreturn]] void corrupt(const std::string &what) { raise(WPH_EIO, "repo", what); }
+
+std::string zstd_compress(std::string_view in, int level) {
+    std::string out(ZSTD_compressBound(in.size()), '\0');
+    // No checksum and no frame content size: like restic's encoder; both are optional in the format.
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+    std::size_t n = ZSTD_compress2(c, out.data(), out.size(), in.data(), in.size());
+    ZSTD_freeCCtx(c);
+    if (ZSTD_isError(n)) raise(WPH_ERROR, "repo", std::string("zstd: ") + ZSTD_getErrorName(n));
+    out.resize(n);
+    return out;
+}
+
+// Decompress one frame, refusing output beyond `limit` bytes.
+std::optional<std::string> zstd_decompress(std::string_view in, std::size_t hint, std::size_t limit) {
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    std::string out;
+    out.resize(std::max<std::size_t>(hint, 4096));
+    ZSTD_inBuffer ib{in.data(), in.size(), 0};
+    std::size_t pos = 0;
+    bool ok = false;
+    for (;;) {
+        ZSTD_outBuffer ob{out.data() + pos, out.size() - pos, 0};
+        std::size_t r = ZSTD_decompressStream(d, &ob, &ib);
+        pos += ob.pos;
+        if (ZSTD_isError(r)) break;
+        if (r == 0) { ok = ib.pos == ib.size; break; }
+        if (pos == out.size()) {
+            if (out.size() >= limit) break;
+            out.resize(std::min(limit, out.size() * 2));
+        } else if (ib.pos == ib.size && ob.pos == 0) {
+            break;  // truncated frame
+        }
+    }
+    ZSTD_freeDCtx(d);
+    if (!ok) return std::nullopt;
+    out.resize(pos);
+    return out;
+}
+
+int zstd_level(Compression c) { return c == Compression::max ? 11 : 3; }
+
+void le32(std::string &out, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+constexpr std::size_t kMaxUnpacked = 256u << 20;
+
+}  // namespace
+
+// A pack being filled with blobs of one type.
+struct Repository::Packer {
+    BlobType type;
+    std::string bytes;
+    std::vector<PackEntry> entries;
+};
+
+Repository::Repository(std::unique_ptr<Backend> be) : be_(std::move(be)) {}
+Repository::~Repository() {
+    try {
+        unlock();
+    } catch (...) {
+    }
+}
+
+std::unique_ptr<Repository> Repository::init(std::unique_ptr<Backend> be, const std::string &password,
+                                             const InitOptions &opts) {
+    if (opts.version < 1 || opts.version > 2)
+        raise(WPH_EINVALID, "repo", "repository version must be 1 or 2, got " + std::to_string(opts.version));
+    if (password.empty()) raise(WPH_EINVALID, "repo", "an empty password is not allowed");
+    Pol pol = opts.polynomial ? *opts.polynomial : random_polynomial();
+    if (pol_degree(pol) != 53 || !pol_irreducible(pol)) raise(WPH_EINVALID, "repo", "chunker polynomial is not an irreducible polynomial of degree 53");
+    std::unique_ptr<Repository> r(new Repository(std::move(be)));
+    r->be_->create();
+    r->key_ = random_master_key();
+    Id rid{};
+    random_bytes(rid.data(), rid.size());
+    r->config_ = Config{opts.version, to_hex(rid), pol};
+    r->key_id_ = r->add_key(password, opts.kdf);
+    r->be_->save(FileType::config, "config", seal(r->key_, encode_config(r->config_)));
+    return r;
+}
+
+std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> be, const std::string &password) {
+    std::unique_ptr<Repository> r(new Repository(std::move(be)));
+    if (!r->be_->exists(FileType::config, "config"))
+        raise(WPH_ENOTFOUND, "repo", "no repository at " + r->be_->location() + " (config file missing)");
+    auto names = r->list(FileType::key);
+    if (names.empty()) raise(WPH_EIO, "repo", "repository at " + r->be_->location() + " has no key files");
+    bool found = false;
+    int tried = 0;
+    for (auto &name : names) {
+        if (++tried > 20) break;  // restic's limit
+        auto raw = r->be_->load(FileType::key, name);
+        if (to_hex(sha256(raw)) != name) corrupt("key file " + name + " does not match its name (damaged)");
+        KeyFile kf;
+        try {
+            kf = decode_key_file(raw);
+        } catch (const Error &e) {
+            corrupt("key file " + name + ": " + e.message());
+        }
+        auto user = derive_user_key(password, kf.salt, kf.N, kf.r, kf.p);
+        auto plain = repo::open(user, kf.data);
+        if (!plain) continue;  // another password's key
+        try {
+            r->key_ = decode_master_key(*plain);
+        } catch (const Error &e) {
+            corrupt("key file " + name + ": " + e.message());
+        }
+        r->key_id_ = name;
+        found = true;
+        break;
+    }
+    if (!found) raise(WPH_EAUTH, "repo", "wrong password: no key of " + r->be_->location() + " opens with it");
+    auto sealed = r->be_->load(FileType::config, "config");
+    auto plain = repo::open(r->key_, sealed);
+    if (!plain) corrupt("config of " + r->be_->location() + " fails its MAC (damaged, or of another repository)");
+    try {
+        r->config_ = decode_config(*plain);
+    } catch (const Error &e) {
+        corrupt("config: " + e.message());
+    }
+    if (pol_degree(r->config_.chunker_polynomial) != 53 || !pol_irreducible(r->config_.chunker_polynomial))
+        corrupt("config: the chunker polynomial is not irreducible of degree 53");
+    r->load_index();
+    return r;
+}
+
+// ---------------------------------------------------------------- unpacked files
+
+std::string Repository::decode_unpacked(const std::string &plain, const std::string &what) {
+    if (config_.version < 2 || plain.empty() || plain[0] == '{' || plain[0] == '[') return plain;
+    if (plain[0] != 2) corrupt(what + ": unsupported encoding format " + std::to_string(static_cast<unsigned char>(plain[0])));
+    auto out = zstd_decompress(std::string_view(plain).substr(1), plain.size() * 4, kMaxUnpacked);
+    if (!out) corrupt(what + ": damaged compressed data");
+    return *out;
+}
+
+std::string Repository::load_unpacked(FileType t, const std::string &name) {
+    std::string what = std::string(file_type_dir(t)) + "/" + name;
+    auto raw = be_->load(t, name);
+    if (t != FileType::config && to_hex(sha256(raw)) != name) corrupt(what + " does not match its name (damaged)");
+    auto plain = repo::open(key_, raw);
+    if (!plain) corrupt(what + " fails its MAC (damaged)");
+    if (t == FileType::config) return *plain;
+    return decode_unpacked(*plain, what);
+}
+
+Id Repository::save_unpacked(FileType t, std::string_view plaintext) {
+    std::string sealed;
+    if (config_.version >= 2) {
+        std::string body(1, '\x02');
+        body += zstd_compress(plaintext, zstd_level(compression_));
+        sealed = seal(key_, body);
+    } else {
+        sealed = seal(key_, plaintext);
+    }
+    Id id = sha256(sealed);
+    be_->save(t, to_hex(id), sealed);
+    return id;
+}
+
+std::vector<std::string> Repository::list(FileType t) {
+    std::vector<std::string> out;
+    be_->list(t, [&](const std::string &n, std::uint64_t) { out.push_back(n); });
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::string Repository::resolve(FileType t, const std::string &prefix) {
+    std::string found;
+    for (auto &n : list(t)) {
+        if (n.compare(0, prefix.size(), prefix) != 0) continue;
+        if (!found.empty()) raise(WPH_EINVALID, "repo", "ID prefix \"" + prefix + "\" is ambiguous");
+        found = n;
+    }
+    if (found.empty() || prefix.empty())
+        raise(WPH_ENOTFOUND, "repo", std::string("no ") + (t == FileType::snapshot ? "snapshot" : "file") + " matches \"" + prefix + "\"");
+    return found;
+}
+
+// ---------------------------------------------------------------- index
+
+void Repository::load_index() {
+    std::unordered_map<Id, BlobLocation, IdHash> data, tree;
+    std::vector<std::string> files;
+    for (auto &name : list(FileType::index)) {
+        IndexFile idx;
+        try {
+            idx = decode_index(load_unpacked(FileType::index, name), config_.version);
+        } catch (const Error &e) {
+            if (e.code() == WPH_EINVALID) corrupt("index/" + name + ": " + e.message());
+            throw;
+        }
+        for (auto &p : idx.packs)
+            for (auto &b : p.blobs) (b.type == BlobType::tree ? tree : data).emplace(b.id, BlobLocation{p.id, b});
+        files.push_back(name);
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    data_ = std::move(data);
+    tree_ = std::move(tree);
+    index_files_ = std::move(files);
+}
+
+std::optional<BlobLocation> Repository::lookup(BlobType t, const Id &id) const {
+    std::lock_guard<std::mutex> l(mu_);
+    auto &m = t == BlobType::tree ? tree_ : data_;
+    auto it = m.find(id);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+}
+
+std::size_t Repository::blob_count() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return data_.size() + tree_.size();
+}
+
+std::vector<IndexPack> Repository::index_packs() const {
+    std::lock_guard<std::mutex> l(mu_);
+    std::unordered_map<Id, IndexPack, IdHash> packs;
+    for (auto *m : {&data_, &tree_})
+        for (auto &[id, loc] : *m) {
+            auto &p = packs[loc.pack];
+            p.id = loc.pack;
+            p.blobs.push_back(loc.entry);
+        }
+    std::vector<IndexPack> out;
+    for (auto &[id, p] : packs) {
+        std::sort(p.blobs.begin(), p.blobs.end(), [](const PackEntry &a, const PackEntry &b) { return a.offset < b.offset; });
+        out.push_back(std::move(p));
+    }
+    std::sort(out.begin(), out.end(), [](const IndexPack &a, const IndexPack &b) { return a.id < b.id; });
+    return out;
+}
+
+std::string Repository::open_blob(const PackEntry &e, std::string_view stored, const std::string &where) {
+    std::string what = std::string(blob_type_name(e.type)) + " blob " + to_hex(e.id) + " in " + where;
+    auto plain = repo::open(key_, stored);
+    if (!plain) corrupt(what + " fails its MAC (damaged)");
+    if (e.uncompressed_length) {
+        auto out = zstd_decompress(*plain, e.uncompressed_length, e.uncompressed_length);
+        if (!out) corrupt(what + " has damaged compressed data");
+        plain = std::move(out);
+    }
+    if (sha256(*plain) != e.id) corrupt(what + " does not match its ID (damaged)");
+    return std::move(*plain);
+}
+
+std::vector<PackEntry> Repository::open_pack_header(std::string_view sealed) {
+    auto plain = repo::open(key_, sealed);
+    if (!plain) corrupt("pack header fails its MAC (damaged)");
+    try {
+        return decode_pack_header(*plain, config_.version);
+    } catch (const Error &e) {
+        corrupt(e.message());
+    }
+}
+
+std::string Repository::load_blob(BlobType t, const Id &id) {
+    auto loc = lookup(t, id);
+    if (!loc) corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " is not in the index");
+    auto pack = to_hex(loc->pack);
+    auto raw = be_->load(FileType::pack, pack, loc->entry.offset, loc->entry.length);
+    return open_blob(loc->entry, raw, "pack data/" + pack.substr(0, 2) + "/" + pack);
+}
+
+std::uint64_t Repository::save_blob(BlobType t, std::string_view plaintext, const Id &id) {
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        auto &m = t == BlobType::tree ? tree_ : data_;
+        auto &pending = t == BlobType::tree ? pending_tree_ : pending_data_;
+        if (m.count(id) || !pending.insert(id).second) return 0;
+    }
+    // Compress and encrypt outside the lock: this is where the CPU goes.
+    PackEntry e;
+    e.type = t;
+    e.id = id;
+    std::string sealed;
+    bool compress = config_.version >= 2 && !plaintext.empty() &&
+                    (t == BlobType::tree || compression_ != Compression::off);
+    if (compress) {
+        sealed = seal(key_, zstd_compress(plaintext, zstd_level(compression_)));
+        e.uncompressed_length = static_cast<std::uint32_t>(plaintext.size());
+    } else {
+        sealed = seal(key_, plaintext);
+    }
+    e.length = static_cast<std::uint32_t>(sealed.size());
+    std::unique_ptr<Packer> full;
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        auto &p = packer_[static_cast<int>(t)];
+        if (!p) p = std::make_unique<Packer>(Packer{t, {}, {}});
+        e.offset = static_cast<std::uint32_t>(p->bytes.size());
+        p->bytes += sealed;
+        p->entries.push_back(e);
+        if (p->bytes.size() >= pack_size_ || p->entries.size() >= 300000) full = std::move(p);
+    }
+    if (full) finish_pack(std::move(full));
+    return e.length;
+}
+
+void Repository::finish_pack(std::unique_ptr<Packer> p) {
+    std::string header = seal(key_, encode_pack_header(p->entries));
+    p->bytes += header;
+    le32(p->bytes, static_cast<std::uint32_t>(header.size()));
+    Id id = sha256(p->bytes);
+    be_->save(FileType::pack, to_hex(id), p->bytes);
+    std::lock_guard<std::mutex> l(mu_);
+    auto &m = p->type == BlobType::tree ? tree_ : data_;
+    auto &pending = p->type == BlobType::tree ? pending_tree_ : pending_data_;
+    for (auto &e : p->entries) {
+        m.emplace(e.id, BlobLocation{id, e});
+        pending.erase(e.id);
+    }
+    unindexed_.push_back(IndexPack{id, std::move(p->entries)});
+}
+
+void Repository::flush() {
+    std::unique_ptr<Packer> open[2];
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        open[0] = std::move(packer_[0]);
+        open[1] = std::move(packer_[1]);
+    }
+    for (auto &p : open)
+        if (p && !p->entries.empty()) finish_pack(std::move(p));
+    std::vector<IndexPack> packs;
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        packs = std::move(unindexed_);
+        unindexed_.clear();
+    }
+    if (!packs.empty()) write_index(std::move(packs));
+}
+
+void Repository::write_index(std::vector<IndexPack> packs) {
+    // restic splits index files at 150000 (v2) / 50000 (v1) blobs.
+    const std::size_t limit = config_.version >= 2 ? 150000 : 50000;
+    IndexFile idx;
+    std::size_t blobs = 0;
+    auto emit = [&] {
+        if (idx.packs.empty()) return;
+        auto id = save_unpacked(FileType::index, encode_index(idx));
+        std::lock_guard<std::mutex> l(mu_);
+        index_files_.push_back(to_hex(id));
+        idx.packs.clear();
+        blobs = 0;
+    };
+    for (auto &p : packs) {
+        blobs += p.blobs.size();
+        idx.packs.push_back(std::move(p));
+        if (blobs >= limit) emit();
+    }
+    emit();
+}
+
+// ---------------------------------------------------------------- snapshots
+
+std::vector<std::pair<std::string, Snapshot>> Repository::snapshots() {
+    std::vector<std::pair<std::string, Snapshot>> out;
+    for (auto &name : list(FileType::snapshot)) {
+        try {
+            out.emplace_back(name, decode_snapshot(load_unpacked(FileType::snapshot, name)));
+        } catch (const Error &e) {
+            if (e.code() == WPH_EINVALID) corrupt("snapshots/" + name + ": " + e.message());
+            throw;
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [](auto &a, auto &b) { return a.second.time < b.second.time; });
+    return out;
+}
+
+// ---------------------------------------------------------------- keys
+
+std::string Repository::add_key(const std::string &password, const KdfParams &kdf) {
+    if (password.empty()) raise(WPH_EINVALID, "repo", "an empty password is not allowed");
+    KeyFile k;
+    k.created = time_now();
+    k.username = username();
+    k.hostname = hostname();
+    k.N = kdf.N;
+    k.r = kdf.r;
+    k.p = kdf.p;
+    k.salt.resize(64);
+    random_bytes(k.salt.data(), k.salt.size());
+    auto user = derive_user_key(password, k.salt, k.N, k.r, k.p);
+    k.data = seal(user, encode_master_key(key_));
+    auto json = encode_key_file(k);
+    auto id = to_hex(sha256(json));
+    be_->save(FileType::key, id, json);
+    return id;
+}
+
+std::vector<KeyInfo> Repository::keys() {
+    std::vector<KeyInfo> out;
+    for (auto &name : list(FileType::key)) {
+        KeyInfo ki;
+        ki.id = name;
+        ki.current = name == key_id_;
+        try {
+            auto kf = decode_key_file(be_->load(FileType::key, name));
+            ki.username = kf.username;
+            ki.hostname = kf.hostname;
+            ki.created = kf.created;
+        } catch (const Error &e) {
+            corrupt("keys/" + name + ": " + e.message());
+        }
+        out.push_back(std::move(ki));
+    }
+    return out;
+}
+
+void Repository::remove_key(const std::string &id) {
+    auto full = resolve(FileType::key, id);
+    if (full == key_id_) raise(WPH_ECONFLICT, "repo", "refusing to remove the key that opened the repository (" + full + ")");
+    be_->remove(FileType::key, full);
+}
+
+// ---------------------------------------------------------------- locks
+
+bool lock_is_stale(const Lock &l, const std::string &this_host) {
+    auto now = time_now();
+    if (now.sec - l.time.sec > 30 * 60) return true;
+    if (l.hostname != this_host || l.pid <= 0) return false;
+    return ::kill(static_cast<pid_t>(l.pid), 0) != 0 && errno == ESRCH;
+}
+
+void Repository::lock(bool exclusive) {
+    const auto host = hostname();
+    auto conflict = [&]() -> std::optional<std::string> {
+        for (auto &name : list(FileType::lock)) {
+            if (name == lock_id_) continue;
+            Lock other;
+            try {
+                other = decode_lock(load_unpacked(FileType::lock, name));
+            } catch (const Error &) {
+                continue;  // a lock that cannot be read is ignored, as restic does
+            }
+            if (!exclusive && !other.exclusive) continue;
+            if (lock_is_stale(other, host)) continue;
+            return std::string(other.exclusive ? "an exclusive" : "a") + " lock held by PID " + std::to_string(other.pid) +
+                   " on " + other.hostname + " (user " + other.username + ") since " + format_time(other.time) +
+                   " (locks/" + name + ")";
+        }
+        return std::nullopt;
+    };
+    if (auto c = conflict()) raise(WPH_ELOCKED, "repo", "repository " + be_->location() + " is locked: " + *c);
+    Lock me;
+    me.time = time_now();
+    me.exclusive = exclusive;
+    me.hostname = host;
+    me.username = username();
+    me.pid = ::getpid();
+    me.uid = ::getuid();
+    me.gid = ::getgid();
+    lock_id_ = to_hex(save_unpacked(FileType::lock, encode_lock(me)));
+    // Another process may have written its lock at the same moment: look again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (auto c = conflict()) {
+        unlock();
+        raise(WPH_ELOCKED, "repo", "repository " + be_->location() + " is locked: " + *c);
+    }
+}
+
+void Repository::unlock() {
+    if (lock_id_.empty()) return;
+    be_->remove(FileType::lock, lock_id_);
+    lock_id_.clear();
+}
+
+int Repository::remove_stale_locks(bool all_locks) {
+    const auto host = hostname();
+    int n = 0;
+    for (auto &name : list(FileType::lock)) {
+        if (name == lock_id_) continue;
+        bool stale = all_locks;
+        if (!stale) {
+            try {
+                stale = lock_is_stale(decode_lock(load_unpacked(FileType::lock, name)), host);
+            } catch (const Error &) {
+                stale = false;
+            }
+        }
+        if (stale) {
+            be_->remove(FileType::lock, name);
+            ++n;
+        }
+    }
+    return n;
+}
+
+}  // namespace wph::repo
