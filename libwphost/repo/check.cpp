@@ -1,0 +1,183 @@
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "engine/error.hpp"
+#include "engine/job.hpp"
+#include "repo/ops.hpp"
+
+namespace wph::repo {
+
+namespace {
+
+std::uint32_t le32_at(const std::string &s, std::size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(s[at + static_cast<std::size_t>(i)]);
+    return v;
+}
+
+std::string pack_path(const std::string &id) { return "data/" + id.substr(0, 2) + "/" + id; }
+
+}  // namespace
+
+CheckResult check(Repository &repo, bool read_data, Job *job) {
+    CheckResult res;
+    auto err = [&](std::string s) { res.errors.push_back(std::move(s)); };
+    repo.lock(true);
+    struct Unlock {
+        Repository &r;
+        ~Unlock() {
+            try {
+                r.unlock();
+            } catch (...) {
+            }
+        }
+    } unlock{repo};
+
+    // 1. Every index file loads (name, MAC, format).
+    if (job) job->report("index", 0, 4);
+    std::map<std::string, std::vector<PackEntry>> index_packs;
+    std::set<std::pair<int, Id>> indexed_blobs;
+    for (auto &name : repo.list(FileType::index)) {
+        try {
+            auto idx = decode_index(repo.load_unpacked(FileType::index, name), repo.version());
+            for (auto &p : idx.packs) {
+                auto pid = to_hex(p.id);
+                if (index_packs.count(pid)) res.warnings.push_back("pack " + pid + " is listed in more than one index file");
+                auto &v = index_packs[pid];
+                v.insert(v.end(), p.blobs.begin(), p.blobs.end());
+                for (auto &b : p.blobs) indexed_blobs.insert({static_cast<int>(b.type), b.id});
+            }
+        } catch (const Error &e) {
+            err("index/" + name + ": " + e.message());
+        }
+    }
+
+    // 2. Every indexed pack exists with the size its index entries imply.
+    if (job) job->report("packs", 1, 4);
+    std::map<std::string, std::uint64_t> on_disk;
+    repo.backend().list(FileType::pack, [&](const std::string &n, std::uint64_t size) { on_disk[n] = size; });
+    for (auto &[pid, blobs] : index_packs) {
+        std::uint64_t expected = 4;
+        std::map<std::uint32_t, const PackEntry *> by_offset;
+        for (auto &b : blobs) {
+            if (!by_offset.emplace(b.offset, &b).second) continue;  // duplicate listing of one blob
+        }
+        std::vector<PackEntry> unique;
+        for (auto &[off, b] : by_offset) unique.push_back(*b);
+        for (auto &b : unique) expected += b.length;
+        expected += pack_header_size(unique);
+        auto it = on_disk.find(pid);
+        if (it == on_disk.end()) {
+            err("pack " + pid + " is in the index but missing from " + pack_path(pid));
+            continue;
+        }
+        if (it->second != expected)
+            err(pack_path(pid) + ": size " + std::to_string(it->second) + " differs from the " + std::to_string(expected) +
+                " bytes its index entries imply");
+    }
+    for (auto &[pid, size] : on_disk)
+        if (!index_packs.count(pid)) res.warnings.push_back("pack " + pid + " is not referenced in any index (left by an interrupted backup?)");
+    res.packs = index_packs.size();
+
+    // 3. Every snapshot and every tree it reaches; every content blob is indexed.
+    if (job) job->report("snapshots", 2, 4);
+    std::set<Id> trees_seen;
+    std::function<void(const Id &, const std::string &)> visit = [&](const Id &tree, const std::string &where) {
+        if (!trees_seen.insert(tree).second) return;
+        if (job) job->cancel_token().check("check");
+        res.trees++;
+        if (!indexed_blobs.count({static_cast<int>(BlobType::tree), tree})) {
+            err("tree " + to_hex(tree) + " (" + where + ") is not in the index");
+            return;
+        }
+        std::vector<Node> nodes;
+        try {
+            nodes = decode_tree(repo.load_blob(BlobType::tree, tree));
+        } catch (const Error &e) {
+            err("tree " + to_hex(tree) + " (" + where + "): " + e.message());
+            return;
+        }
+        for (auto &n : nodes) {
+            std::string path = where + (where == "/" ? "" : "/") + n.name;
+            if (n.type == NodeType::file) {
+                for (auto &id : n.content)
+                    if (!indexed_blobs.count({static_cast<int>(BlobType::data), id}))
+                        err("file " + path + ": data blob " + to_hex(id) + " is not in the index");
+            } else if (n.type == NodeType::dir && n.subtree) {
+                visit(*n.subtree, path);
+            }
+        }
+    };
+    for (auto &name : repo.list(FileType::snapshot)) {
+        try {
+            auto s = decode_snapshot(repo.load_unpacked(FileType::snapshot, name));
+            res.snapshots++;
+            visit(s.tree, "/");
+        } catch (const Error &e) {
+            if (e.code() == WPH_ECANCELLED || e.code() == WPH_EUSER) throw;
+            err("snapshots/" + name + ": " + e.message());
+        }
+    }
+
+    // 4. Optionally read every pack: hash, header, every blob.
+    if (read_data) {
+        if (job) job->report("read data", 3, 4);
+        std::uint64_t total = 0, done = 0;
+        for (auto &[pid, blobs] : index_packs)
+            if (on_disk.count(pid)) total += on_disk[pid];
+        for (auto &[pid, blobs] : index_packs) {
+            if (!on_disk.count(pid)) continue;
+            if (job) job->cancel_token().check("check --read-data");
+            std::string bytes;
+            try {
+                bytes = repo.backend().load(FileType::pack, pid);
+            } catch (const Error &e) {
+                err(e.message());
+                continue;
+            }
+            done += bytes.size();
+            if (job) job->report_bytes("read data", done, total);
+            if (to_hex(sha256(bytes)) != pid) {
+                err(pack_path(pid) + " does not match its name (damaged)");
+                continue;
+            }
+            if (bytes.size() < 4 + kCryptoOverhead) {
+                err(pack_path(pid) + " is too short to be a pack");
+                continue;
+            }
+            std::uint32_t hlen = le32_at(bytes, bytes.size() - 4);
+            if (hlen < kCryptoOverhead || hlen > bytes.size() - 4) {
+                err(pack_path(pid) + " has an impossible header length " + std::to_string(hlen));
+                continue;
+            }
+            std::vector<PackEntry> entries;
+            try {
+                entries = repo.open_pack_header(std::string_view(bytes).substr(bytes.size() - 4 - hlen, hlen));
+            } catch (const Error &e) {
+                err(pack_path(pid) + ": " + e.message());
+                continue;
+            }
+            std::set<std::tuple<int, Id, std::uint32_t, std::uint32_t, std::uint32_t>> in_index, in_header;
+            for (auto &b : blobs) in_index.insert({static_cast<int>(b.type), b.id, b.offset, b.length, b.uncompressed_length});
+            for (auto &e : entries) in_header.insert({static_cast<int>(e.type), e.id, e.offset, e.length, e.uncompressed_length});
+            if (in_index != in_header) err(pack_path(pid) + ": the pack header and the index disagree on its blobs");
+            for (auto &e : entries) {
+                res.blobs_read++;
+                if (std::uint64_t(e.offset) + e.length > bytes.size() - 4 - hlen) {
+                    err(pack_path(pid) + ": blob " + to_hex(e.id) + " lies outside the pack");
+                    continue;
+                }
+                try {
+                    repo.open_blob(e, std::string_view(bytes).substr(e.offset, e.length), pack_path(pid));
+                } catch (const Error &x) {
+                    err(x.message());
+                }
+            }
+        }
+    }
+    if (job) job->report("done", 4, 4);
+    return res;
+}
+
+}  // namespace wph::repo
