@@ -10,5 +10,6 @@
 #include "wphost/engine.h"
 #include "wphost/job.h"
 #include "wphost/host.h"
+#include "wphost/repo.h"
 
 #endif /* WPHOST_H */

@@ -12,6 +12,7 @@
 #ifndef WPHOST_HPP
 #define WPHOST_HPP
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -164,6 +165,16 @@ private:
 // Progress callback for C++ callers: return false to cancel the job.
 using ProgressFn = std::function<bool(const Progress &)>;
 
+namespace detail {
+inline int progress_trampoline(const wph_progress *p, void *payload) {
+    try {
+        return (*static_cast<ProgressFn *>(payload))(Progress::from(*p)) ? 0 : 1;
+    } catch (...) {
+        return 1;  // an exception cannot cross the C boundary: cancel instead
+    }
+}
+}  // namespace detail
+
 class Engine {
 public:
     explicit Engine(EngineOptions opts = EngineOptions()) {
@@ -208,7 +219,7 @@ public:
     Job host_check_start(const ProgressFn *progress = nullptr) {
         wph_job_options o = WPH_JOB_OPTIONS_INIT;
         if (progress && *progress) {
-            o.progress_cb = &Engine::trampoline;
+            o.progress_cb = &detail::progress_trampoline;
             o.payload = const_cast<ProgressFn *>(progress);
         }
         wph_job *j = nullptr;
@@ -219,15 +230,127 @@ public:
     wph_engine *c_handle() const noexcept { return h_; }
 
 private:
-    static int trampoline(const wph_progress *p, void *payload) {
-        try {
-            return (*static_cast<ProgressFn *>(payload))(Progress::from(*p)) ? 0 : 1;
-        } catch (...) {
-            return 1;  // an exception cannot cross the C boundary: cancel instead
-        }
+    wph_engine *h_ = nullptr;
+};
+
+
+// Options to open or create a repository (restic-compatible).
+class RepoOptions {
+public:
+    RepoOptions() { check(wph_repo_options_init(&opts_, WPH_REPO_OPTIONS_VERSION)); }
+    RepoOptions &location(std::string l) { location_ = std::move(l); return *this; }
+    RepoOptions &password(std::string p) { password_ = std::move(p); return *this; }
+    RepoOptions &password_file(std::string f) { password_file_ = std::move(f); return *this; }
+    RepoOptions &repo_version(unsigned v) { opts_.repo_version = v; return *this; }
+    RepoOptions &compression(std::string c) { compression_ = std::move(c); return *this; }
+    RepoOptions &scrypt(unsigned n, unsigned r, unsigned p) {
+        opts_.scrypt_n = n;
+        opts_.scrypt_r = r;
+        opts_.scrypt_p = p;
+        return *this;
+    }
+    ~RepoOptions() {
+        if (password_) std::fill(password_->begin(), password_->end(), '\0');
+    }
+    const wph_repo_options *c_options() {
+        opts_.location = location_.c_str();
+        opts_.password = password_ ? password_->c_str() : nullptr;
+        opts_.password_file = password_file_ ? password_file_->c_str() : nullptr;
+        opts_.compression = compression_ ? compression_->c_str() : nullptr;
+        return &opts_;
     }
 
-    wph_engine *h_ = nullptr;
+private:
+    wph_repo_options opts_{};
+    std::string location_;
+    std::optional<std::string> password_, password_file_, compression_;
+};
+
+// A repository in restic's format. Movable, not copyable.
+class Repo {
+public:
+    static Repo init(Engine &engine, RepoOptions opts) {
+        wph_repo *r = nullptr;
+        check(wph_repo_init(&r, engine.c_handle(), opts.c_options()));
+        return Repo(r);
+    }
+    static Repo open(Engine &engine, RepoOptions opts) {
+        wph_repo *r = nullptr;
+        check(wph_repo_open(&r, engine.c_handle(), opts.c_options()));
+        return Repo(r);
+    }
+    Repo(Repo &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Repo &operator=(Repo &&o) noexcept {
+        if (this != &o) {
+            wph_repo_free(h_);
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    Repo(const Repo &) = delete;
+    Repo &operator=(const Repo &) = delete;
+    ~Repo() { wph_repo_free(h_); }
+
+    std::string info() const { return json_call([&](char **o) { return wph_repo_info(o, h_); }); }
+    std::string snapshots(const std::string &filter_json = "") const {
+        return json_call([&](char **o) { return wph_repo_snapshots(o, h_, filter_json.empty() ? nullptr : filter_json.c_str()); });
+    }
+    std::string ls(const std::string &snapshot = "latest") const {
+        return json_call([&](char **o) { return wph_repo_ls(o, h_, snapshot.c_str()); });
+    }
+    std::string keys() const { return json_call([&](char **o) { return wph_repo_key_list(o, h_); }); }
+    std::string add_key(const std::string &password) {
+        return json_call([&](char **o) { return wph_repo_key_add(o, h_, password.c_str()); });
+    }
+    void remove_key(const std::string &id) { check(wph_repo_key_remove(h_, id.c_str())); }
+    int unlock(bool all = false) {
+        int n = 0;
+        check(wph_repo_unlock(&n, h_, all ? 1 : 0));
+        return n;
+    }
+    Job backup_start(const std::string &spec_json, const ProgressFn *progress = nullptr) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_repo_backup_start(j, h_, spec_json.c_str(), o); }, progress);
+    }
+    Job restore_start(const std::string &spec_json, const ProgressFn *progress = nullptr) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_repo_restore_start(j, h_, spec_json.c_str(), o); }, progress);
+    }
+    Job check_start(const std::string &spec_json = "", const ProgressFn *progress = nullptr) {
+        return start([&](wph_job **j, const wph_job_options *o) {
+            return wph_repo_check_start(j, h_, spec_json.empty() ? nullptr : spec_json.c_str(), o);
+        }, progress);
+    }
+    // Write one file of a snapshot through `sink`.
+    void dump(const std::string &snapshot, const std::string &path, const std::function<void(const char *, std::size_t)> &sink) {
+        auto cb = [](const char *d, unsigned long n, void *p) -> int {
+            try {
+                (*static_cast<const std::function<void(const char *, std::size_t)> *>(p))(d, n);
+                return 0;
+            } catch (...) {
+                return 1;
+            }
+        };
+        check(wph_repo_dump(h_, snapshot.c_str(), path.c_str(), cb, const_cast<std::function<void(const char *, std::size_t)> *>(&sink)));
+    }
+    wph_repo *c_handle() const noexcept { return h_; }
+
+private:
+    explicit Repo(wph_repo *h) : h_(h) {}
+    template <class F> static std::string json_call(F &&f) {
+        char *out = nullptr;
+        check(f(&out));
+        return detail::take(out);
+    }
+    template <class F> Job start(F &&f, const ProgressFn *progress) {
+        wph_job_options o = WPH_JOB_OPTIONS_INIT;
+        if (progress && *progress) {
+            o.progress_cb = &detail::progress_trampoline;
+            o.payload = const_cast<ProgressFn *>(progress);
+        }
+        wph_job *j = nullptr;
+        check(f(&j, &o));
+        return Job(j);
+    }
+    wph_repo *h_ = nullptr;
 };
 
 }  // namespace wphost

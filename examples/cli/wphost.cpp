@@ -30,6 +30,8 @@ const char *kUsage =
     "            memcached, restic, disk and memory\n"
     "  jobs      list the jobs recorded in the state store\n"
     "  info      show the engine's state directory, schema and host profile\n"
+    "  repo      backup repositories in restic's format: init, backup, snapshots,\n"
+    "            ls, restore, dump, check, key, unlock ('wphost repo --help')\n"
     "  version   print the library version\n"
     "\n"
     "options (every command):\n"
@@ -52,6 +54,25 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"jobs", "usage: wphost jobs [--limit N] [--json] [--state-dir DIR]\n\nList recorded jobs, newest first (default 20).\n"},
     {"info", "usage: wphost info [--json] [--state-dir DIR] [--profile FILE]\n\nShow the engine's configuration.\n"},
     {"version", "usage: wphost version [--json]\n\nPrint the library version.\n"},
+    {"repo",
+     "usage: wphost repo <command> [-r REPO] [--password-file FILE] [--json] [options]\n"
+     "\n"
+     "Repositories are restic's format: restic reads what wphost writes and the other way round.\n"
+     "REPO comes from -r/--repo or RESTIC_REPOSITORY; the password from --password-file,\n"
+     "RESTIC_PASSWORD_FILE or RESTIC_PASSWORD.\n"
+     "\n"
+     "  init [--repository-version 1|2]        create a repository\n"
+     "  backup PATH... [--tag T] [--host H] [--exclude PAT] [--parent ID] [--force]\n"
+     "  backup --stdin --stdin-filename NAME    back up standard input as one file\n"
+     "  snapshots [--host H] [--tag T] [--path P]\n"
+     "  ls [SNAPSHOT]                           list a snapshot's files (default latest)\n"
+     "  restore SNAPSHOT --target DIR [--include PAT] [--exclude PAT] [--host H]\n"
+     "  dump SNAPSHOT PATH                      write one file to standard output\n"
+     "  check [--read-data]                     verify the repository\n"
+     "  key list | key add --new-password-file FILE | key remove ID\n"
+     "  unlock [--remove-all]                   remove stale locks\n"
+     "\n"
+     "  --compression auto|off|max              (version 2 repositories)\n"},
 };
 
 struct UsageError : std::runtime_error {
@@ -60,9 +81,15 @@ struct UsageError : std::runtime_error {
 
 struct Args {
     std::string command;
+    std::vector<std::string> positional;
     std::string state_dir, profile_file, require;
     unsigned limit = 20;
     bool json = false, help = false;
+    // repo
+    std::string repo, password_file, host, target, stdin_filename, parent, compression, new_password_file;
+    std::vector<std::string> tags, excludes, includes, paths;
+    unsigned repository_version = 0;
+    bool read_data = false, force = false, stdin_ = false, remove_all = false;
 };
 
 Args parse_args(int argc, char **argv) {
@@ -78,6 +105,28 @@ Args parse_args(int argc, char **argv) {
         else if (s == "--state-dir") a.state_dir = value(i, "--state-dir");
         else if (s == "--profile") a.profile_file = value(i, "--profile");
         else if (s == "--require") a.require = value(i, "--require");
+        else if (s == "-r" || s == "--repo") a.repo = value(i, "--repo");
+        else if (s == "--password-file" || s == "-p") a.password_file = value(i, "--password-file");
+        else if (s == "--host" || s == "-H") a.host = value(i, "--host");
+        else if (s == "--target" || s == "-t") a.target = value(i, "--target");
+        else if (s == "--tag") a.tags.push_back(value(i, "--tag"));
+        else if (s == "--exclude" || s == "-e") a.excludes.push_back(value(i, "--exclude"));
+        else if (s == "--include" || s == "-i") a.includes.push_back(value(i, "--include"));
+        else if (s == "--path") a.paths.push_back(value(i, "--path"));
+        else if (s == "--parent") a.parent = value(i, "--parent");
+        else if (s == "--stdin") a.stdin_ = true;
+        else if (s == "--stdin-filename") a.stdin_filename = value(i, "--stdin-filename");
+        else if (s == "--read-data") a.read_data = true;
+        else if (s == "--force") a.force = true;
+        else if (s == "--remove-all") a.remove_all = true;
+        else if (s == "--compression") a.compression = value(i, "--compression");
+        else if (s == "--new-password-file") a.new_password_file = value(i, "--new-password-file");
+        else if (s == "--repository-version") {
+            std::string v = value(i, "--repository-version");
+            if (v == "1" || v == "2") a.repository_version = static_cast<unsigned>(v[0] - '0');
+            else if (v == "latest" || v == "stable") a.repository_version = 2;
+            else throw UsageError("--repository-version takes 1 or 2");
+        }
         else if (s == "--limit") {
             std::string v = value(i, "--limit");
             char *end = nullptr;
@@ -86,7 +135,7 @@ Args parse_args(int argc, char **argv) {
             a.limit = static_cast<unsigned>(n);
         } else if (!s.empty() && s[0] == '-') throw UsageError("unknown option " + s);
         else if (a.command.empty()) a.command = s;
-        else throw UsageError("unexpected argument " + s);
+        else a.positional.push_back(s);
     }
     return a;
 }
@@ -244,6 +293,229 @@ int cmd_version(const Args &a) {
     return 0;
 }
 
+
+// ---------------------------------------------------------------- wphost repo
+
+std::string read_first_line(const std::string &path, const char *what) {
+    std::ifstream f(path);
+    if (!f) throw wphost::Error(WPH_ENOTFOUND, "cli", std::string("cannot read ") + what + " " + path + ": " + std::strerror(errno));
+    std::string line;
+    std::getline(f, line);
+    return line;
+}
+
+wphost::RepoOptions repo_options(const Args &a) {
+    wphost::RepoOptions o;
+    std::string loc = a.repo;
+    if (loc.empty())
+        if (const char *env = std::getenv("RESTIC_REPOSITORY")) loc = env;
+    if (loc.empty()) throw UsageError("no repository given: use -r/--repo or set RESTIC_REPOSITORY");
+    o.location(loc);
+    std::string file = a.password_file;
+    if (file.empty())
+        if (const char *env = std::getenv("RESTIC_PASSWORD_FILE")) file = env;
+    if (!file.empty()) {
+        o.password_file(file);
+    } else if (const char *pw = std::getenv("RESTIC_PASSWORD")) {
+        o.password(pw);
+    } else {
+        throw UsageError("no password given: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD");
+    }
+    if (!a.compression.empty()) o.compression(a.compression);
+    if (a.repository_version) o.repo_version(a.repository_version);
+    return o;
+}
+
+json::array jarr(const std::vector<std::string> &v) {
+    json::array out;
+    for (auto &s : v) out.emplace_back(s);
+    return out;
+}
+
+// Run a job to its end; Ctrl-C cancels it.
+std::string run_job(wphost::Job job) {
+    std::signal(SIGINT, on_sigint);
+    while (!job.wait_for(std::chrono::milliseconds(100))) {
+        if (g_interrupted) {
+            job.cancel();
+            job.wait();
+        }
+    }
+    std::signal(SIGINT, SIG_DFL);
+    return job.result();
+}
+
+std::string short_time(const std::string &rfc3339) {
+    std::string t = rfc3339.substr(0, 19);
+    if (t.size() > 10) t[10] = ' ';
+    return t;
+}
+
+int cmd_repo(const Args &a) {
+    if (a.positional.empty()) throw UsageError("wphost repo needs a command (try 'wphost repo --help')");
+    const std::string sub = a.positional[0];
+    std::vector<std::string> rest(a.positional.begin() + 1, a.positional.end());
+    auto engine = open_engine(a);
+
+    if (sub == "init") {
+        if (!rest.empty()) throw UsageError("repo init takes no arguments");
+        auto repo = wphost::Repo::init(engine, repo_options(a));
+        auto info = json::parse(repo.info()).as_object();
+        if (a.json) std::cout << json::serialize(info) << "\n";
+        else std::cout << "created restic repository " << str(info, "id").substr(0, 10) << " at " << str(info, "location") << "\n";
+        return 0;
+    }
+    auto repo = wphost::Repo::open(engine, repo_options(a));
+    if (sub == "backup") {
+        if (a.stdin_) {
+            if (!rest.empty()) throw UsageError("--stdin takes no paths");
+            std::string name = a.stdin_filename.empty() ? "stdin" : a.stdin_filename;
+            json::object spec{{"filename", name}, {"tags", jarr(a.tags)}, {"host", a.host}};
+            auto read = [](char *buf, unsigned long cap, void *) -> long {
+                std::size_t n = std::fread(buf, 1, cap, stdin);
+                if (n == 0 && std::ferror(stdin)) return -1;
+                return static_cast<long>(n);
+            };
+            wph_job *j = nullptr;
+            std::string s = json::serialize(spec);
+            wphost::check(wph_repo_backup_stream_start(&j, repo.c_handle(), s.c_str(), read, nullptr, nullptr));
+            std::string out = run_job(wphost::Job(j));
+            auto r = json::parse(out).as_object();
+            if (a.json) std::cout << out << "\n";
+            else std::cout << "snapshot " << str(r, "short_id") << " saved\n";
+            return 0;
+        }
+        if (rest.empty()) throw UsageError("repo backup needs at least one path (or --stdin)");
+        json::object spec{{"paths", jarr(rest)}, {"tags", jarr(a.tags)}, {"host", a.host}, {"exclude", jarr(a.excludes)},
+                          {"force", a.force}};
+        if (!a.parent.empty()) spec["parent"] = a.parent;
+        std::string out = run_job(repo.backup_start(json::serialize(spec)));
+        auto r = json::parse(out).as_object();
+        if (a.json) {
+            std::cout << out << "\n";
+        } else {
+            auto &st = r.at("stats").as_object();
+            std::printf("Files:  %s new, %s changed, %s unmodified\n", str(st, "files_new").c_str(),
+                        str(st, "files_changed").c_str(), str(st, "files_unmodified").c_str());
+            std::printf("Added to the repository: %s (%s blobs)\n", bytes(st.at("bytes_added")).c_str(), str(st, "blobs_added").c_str());
+            std::printf("processed %s in total\n", bytes(st.at("bytes_total")).c_str());
+            for (auto &e : st.at("errors").as_array()) std::fprintf(stderr, "warning: %s\n", std::string(e.as_string()).c_str());
+            std::printf("snapshot %s saved\n", str(r, "short_id").c_str());
+        }
+        return 0;
+    }
+    if (sub == "snapshots") {
+        json::object filter{{"host", a.host}, {"tags", jarr(a.tags)}, {"paths", jarr(a.paths)}};
+        std::string out = repo.snapshots(json::serialize(filter));
+        if (a.json) {
+            std::cout << out << "\n";
+            return 0;
+        }
+        auto list = json::parse(out).as_array();
+        std::printf("%-9s %-20s %-12s %-12s %s\n", "ID", "Time", "Host", "Tags", "Paths");
+        std::printf("%s\n", std::string(72, '-').c_str());
+        for (auto &v : list) {
+            auto &o = v.as_object();
+            std::string tags;
+            for (auto &t : o.at("tags").as_array()) tags += (tags.empty() ? "" : ",") + std::string(t.as_string());
+            auto &paths = o.at("paths").as_array();
+            for (std::size_t i = 0; i < std::max<std::size_t>(paths.size(), 1); ++i) {
+                std::string p = i < paths.size() ? std::string(paths[i].as_string()) : "";
+                if (i == 0)
+                    std::printf("%-9s %-20s %-12s %-12s %s\n", str(o, "short_id").c_str(), short_time(str(o, "time")).c_str(),
+                                str(o, "hostname").c_str(), tags.c_str(), p.c_str());
+                else
+                    std::printf("%-56s %s\n", "", p.c_str());
+            }
+        }
+        std::printf("%s\n%zu snapshots\n", std::string(72, '-').c_str(), list.size());
+        return 0;
+    }
+    if (sub == "ls") {
+        std::string out = repo.ls(rest.empty() ? "latest" : rest[0]);
+        if (a.json) {
+            std::cout << out << "\n";
+            return 0;
+        }
+        auto doc = json::parse(out).as_object();
+        for (auto &v : doc.at("nodes").as_array()) std::cout << str(v.as_object(), "path") << "\n";
+        return 0;
+    }
+    if (sub == "restore") {
+        if (rest.size() != 1) throw UsageError("repo restore needs one snapshot ID (or latest)");
+        if (a.target.empty()) throw UsageError("repo restore needs --target");
+        json::object spec{{"snapshot", rest[0]}, {"target", a.target}, {"include", jarr(a.includes)},
+                          {"exclude", jarr(a.excludes)}, {"host", a.host}};
+        std::string out = run_job(repo.restore_start(json::serialize(spec)));
+        auto r = json::parse(out).as_object();
+        if (a.json) std::cout << out << "\n";
+        else std::printf("restored snapshot %s to %s: %s files, %s directories, %s\n", str(r, "snapshot_id").substr(0, 8).c_str(),
+                         str(r, "target").c_str(), str(r, "files").c_str(), str(r, "dirs").c_str(), bytes(r.at("bytes")).c_str());
+        return 0;
+    }
+    if (sub == "dump") {
+        if (rest.size() != 2) throw UsageError("repo dump needs a snapshot and a file path");
+        repo.dump(rest[0], rest[1], [](const char *d, std::size_t n) {
+            if (std::fwrite(d, 1, n, stdout) != n) throw std::runtime_error("write to stdout failed");
+        });
+        std::fflush(stdout);
+        return 0;
+    }
+    if (sub == "check") {
+        json::object spec{{"read_data", a.read_data}};
+        std::string out = run_job(repo.check_start(json::serialize(spec)));
+        auto r = json::parse(out).as_object();
+        bool ok = r.at("ok").as_bool();
+        if (a.json) {
+            std::cout << out << "\n";
+        } else {
+            for (auto &w : r.at("warnings").as_array()) std::cout << "hint: " << std::string(w.as_string()) << "\n";
+            for (auto &e : r.at("errors").as_array()) std::cerr << "error: " << std::string(e.as_string()) << "\n";
+            std::cout << (ok ? "no errors were found" : "errors were found") << "\n";
+        }
+        return ok ? 0 : 1;
+    }
+    if (sub == "key") {
+        std::string op = rest.empty() ? "list" : rest[0];
+        if (op == "list") {
+            std::string out = repo.keys();
+            if (a.json) {
+                std::cout << out << "\n";
+                return 0;
+            }
+            json::value keys = json::parse(out);
+            for (auto &v : keys.as_array()) {
+                auto &o = v.as_object();
+                std::printf("%s%-8s %-10s %-12s %s\n", o.at("current").as_bool() ? "*" : " ", str(o, "id").substr(0, 8).c_str(),
+                            str(o, "username").c_str(), str(o, "hostname").c_str(), short_time(str(o, "created")).c_str());
+            }
+            return 0;
+        }
+        if (op == "add") {
+            if (a.new_password_file.empty()) throw UsageError("repo key add needs --new-password-file");
+            std::string pw = read_first_line(a.new_password_file, "new password file");
+            std::string id = repo.add_key(pw);
+            std::fill(pw.begin(), pw.end(), '\0');
+            if (a.json) std::cout << json::serialize(json::object{{"id", id}}) << "\n";
+            else std::cout << "saved new key as " << id.substr(0, 8) << "\n";
+            return 0;
+        }
+        if (op == "remove") {
+            if (rest.size() != 2) throw UsageError("repo key remove needs a key ID");
+            repo.remove_key(rest[1]);
+            if (!a.json) std::cout << "removed key " << rest[1] << "\n";
+            return 0;
+        }
+        throw UsageError("unknown key command \"" + op + "\" (list, add, remove)");
+    }
+    if (sub == "unlock") {
+        int n = repo.unlock(a.remove_all);
+        if (a.json) std::cout << json::serialize(json::object{{"removed", n}}) << "\n";
+        else std::cout << "removed " << n << " locks\n";
+        return 0;
+    }
+    throw UsageError("unknown repo command \"" + sub + "\" (try 'wphost repo --help')");
+}
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -255,6 +527,8 @@ int main(int argc, char **argv) {
             std::cout << (it != kCommandHelp.end() ? it->second : kUsage);
             return a.help ? 0 : 2;
         }
+        if (a.command == "repo") return cmd_repo(a);
+        if (!a.positional.empty()) throw UsageError("unexpected argument " + a.positional[0]);
         if (a.command == "doctor") return cmd_doctor(a);
         if (a.command == "jobs") return cmd_jobs(a);
         if (a.command == "info") return cmd_info(a);
