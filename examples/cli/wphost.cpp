@@ -2,7 +2,9 @@
 //
 // A thin layer: it parses arguments, calls the C++ wrapper (wphost.hpp) and
 // prints the JSON the library returns, as is (--json) or as text.
+#include <algorithm>
 #include <boost/json.hpp>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -69,6 +71,11 @@ const std::map<std::string, std::string> kCommandHelp = {
      "  restore SNAPSHOT --target DIR [--include PAT] [--exclude PAT] [--host H]\n"
      "  dump SNAPSHOT PATH                      write one file to standard output\n"
      "  check [--read-data]                     verify the repository\n"
+     "  forget [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N]\n"
+     "         [--keep-monthly N] [--keep-yearly N] [--keep-within 1y2m3d4h] [--keep-tag T]\n"
+     "         [--group-by host,paths,tags] [--host H] [--tag T] [--path P] [--dry-run] [--prune]\n"
+     "  prune [--dry-run]                       delete data no snapshot needs\n"
+     "  stats                                   sizes and counts\n"
      "  key list | key add --new-password-file FILE | key remove ID\n"
      "  unlock [--remove-all]                   remove stale locks\n"
      "\n"
@@ -89,7 +96,10 @@ struct Args {
     std::string repo, password_file, host, target, stdin_filename, parent, compression, new_password_file;
     std::vector<std::string> tags, excludes, includes, paths;
     unsigned repository_version = 0;
-    bool read_data = false, force = false, stdin_ = false, remove_all = false;
+    bool read_data = false, force = false, stdin_ = false, remove_all = false, dry_run = false, prune = false;
+    std::map<std::string, std::string> keep;  // --keep-* values by JSON key
+    std::vector<std::string> keep_tags;
+    std::optional<std::string> group_by;
 };
 
 Args parse_args(int argc, char **argv) {
@@ -120,6 +130,19 @@ Args parse_args(int argc, char **argv) {
         else if (s == "--force") a.force = true;
         else if (s == "--remove-all") a.remove_all = true;
         else if (s == "--compression") a.compression = value(i, "--compression");
+        else if (s == "--dry-run" || s == "-n") a.dry_run = true;
+        else if (s == "--prune") a.prune = true;
+        else if (s == "--keep-tag") a.keep_tags.push_back(value(i, "--keep-tag"));
+        else if (s == "--group-by" || s == "-g") a.group_by = value(i, "--group-by");
+        else if (s.rfind("--keep-", 0) == 0) {
+            static const char *keys[] = {"last", "hourly", "daily", "weekly", "monthly", "yearly", "within", "within-hourly",
+                                         "within-daily", "within-weekly", "within-monthly", "within-yearly"};
+            std::string what = s.substr(7);
+            if (std::find(std::begin(keys), std::end(keys), what) == std::end(keys)) throw UsageError("unknown option " + s);
+            std::string key = "keep_" + what;
+            std::replace(key.begin(), key.end(), '-', '_');
+            a.keep[key] = value(i, s.c_str());
+        }
         else if (s == "--new-password-file") a.new_password_file = value(i, "--new-password-file");
         else if (s == "--repository-version") {
             std::string v = value(i, "--repository-version");
@@ -474,6 +497,78 @@ int cmd_repo(const Args &a) {
             std::cout << (ok ? "no errors were found" : "errors were found") << "\n";
         }
         return ok ? 0 : 1;
+    }
+    if (sub == "forget") {
+        json::object policy{{"host", a.host}, {"tags", jarr(a.tags)}, {"paths", jarr(a.paths)}, {"keep_tags", jarr(a.keep_tags)},
+                            {"dry_run", a.dry_run}, {"prune", a.prune}};
+        for (auto &[k, v] : a.keep) {
+            if (k.rfind("keep_within", 0) == 0) {
+                policy[k] = v;
+            } else {
+                char *end = nullptr;
+                unsigned long n = std::strtoul(v.c_str(), &end, 10);
+                if (v.empty() || *end) throw UsageError("--" + k.substr(0) + " takes a number");
+                policy[k] = n;
+            }
+        }
+        if (a.group_by) policy["group_by"] = *a.group_by;
+        wph_job *j = nullptr;
+        std::string spec = json::serialize(policy);
+        wphost::check(wph_repo_forget_start(&j, repo.c_handle(), spec.c_str(), nullptr));
+        std::string out = run_job(wphost::Job(j));
+        if (a.json) {
+            std::cout << out << "\n";
+            return 0;
+        }
+        json::value doc = json::parse(out);
+        for (auto &gv : doc.at("groups").as_array()) {
+            auto &g = gv.as_object();
+            std::string paths;
+            for (auto &p : g.at("paths").as_array()) paths += (paths.empty() ? "" : ", ") + std::string(p.as_string());
+            std::printf("snapshots for host [%s], paths [%s]:\n", str(g, "host").c_str(), paths.c_str());
+            for (auto &k : g.at("keep").as_array()) {
+                std::string reasons;
+                for (auto &r : k.at("reasons").as_array()) reasons += (reasons.empty() ? "" : ", ") + std::string(r.as_string());
+                std::printf("  keep    %s  %s  %s\n", str(k.as_object(), "id").substr(0, 8).c_str(),
+                            short_time(str(k.as_object(), "time")).c_str(), reasons.c_str());
+            }
+            for (auto &r : g.at("remove").as_array())
+                std::printf("  remove  %s  %s\n", str(r.as_object(), "id").substr(0, 8).c_str(), short_time(str(r.as_object(), "time")).c_str());
+        }
+        std::printf("%s%s snapshots removed\n", a.dry_run ? "(dry run) " : "", str(doc.as_object(), "removed").c_str());
+        return 0;
+    }
+    if (sub == "prune") {
+        wph_job *j = nullptr;
+        std::string spec = json::serialize(json::object{{"dry_run", a.dry_run}});
+        wphost::check(wph_repo_prune_start(&j, repo.c_handle(), spec.c_str(), nullptr));
+        std::string out = run_job(wphost::Job(j));
+        if (a.json) {
+            std::cout << out << "\n";
+            return 0;
+        }
+        auto r = json::parse(out).as_object();
+        std::printf("%spacks: %s kept, %s deleted, %s repacked (%s blobs); %s freed\n", a.dry_run ? "(dry run) " : "",
+                    str(r, "packs_kept").c_str(), str(r, "packs_deleted").c_str(), str(r, "packs_repacked").c_str(),
+                    str(r, "blobs_repacked").c_str(), bytes(r.at("bytes_freed")).c_str());
+        return 0;
+    }
+    if (sub == "stats") {
+        char *out = nullptr;
+        wphost::check(wph_repo_stats(&out, repo.c_handle()));
+        std::string text = out;
+        wph_str_free(out);
+        if (a.json) {
+            std::cout << text << "\n";
+            return 0;
+        }
+        auto r = json::parse(text).as_object();
+        std::printf("Snapshots processed:   %s\nTotal file count:      %s\nTotal restore size:    %s\n"
+                    "Stored size:           %s in %s blobs, %s packs\nUncompressed size:     %s\n",
+                    str(r, "snapshots").c_str(), str(r, "restore_files").c_str(), bytes(r.at("restore_size")).c_str(),
+                    bytes(r.at("stored_size")).c_str(), str(r, "blobs").c_str(), str(r, "packs").c_str(),
+                    bytes(r.at("uncompressed_size")).c_str());
+        return 0;
     }
     if (sub == "key") {
         std::string op = rest.empty() ? "list" : rest[0];

@@ -98,6 +98,31 @@ WPH_API int wph_repo_dump(wph_repo *repo, const char *snapshot, const char *path
  * "ok": false, not a failed job. */
 WPH_API int wph_repo_check_start(wph_job **out, wph_repo *repo, const char *spec_json, const wph_job_options *opts);
 
+/* Forget snapshots by policy as a job (kind "repo.forget"), like restic's
+ * `forget`: policy
+ * {"keep_last": 0, "keep_hourly": 0, "keep_daily": 7, "keep_weekly": 4,
+ *  "keep_monthly": 12, "keep_yearly": 0, "keep_within": "1y2m3d4h",
+ *  "keep_within_hourly": "", "keep_within_daily": "", "keep_within_weekly": "",
+ *  "keep_within_monthly": "", "keep_within_yearly": "", "keep_tags": ["a,b"],
+ *  "group_by": "host,paths", "host": "", "tags": [], "paths": [],
+ *  "dry_run": false, "prune": false}
+ * An empty policy keeps everything. Result: {"groups": [{"host", "paths",
+ * "tags", "keep": [{"id", "time", "reasons"}], "remove": [{"id", "time"}]}],
+ * "removed": N, "prune": {...} or null}. */
+WPH_API int wph_repo_forget_start(wph_job **out, wph_repo *repo, const char *policy_json, const wph_job_options *opts);
+
+/* Prune as a job (kind "repo.prune"): delete packs no snapshot needs and
+ * rewrite partly used ones. spec {"dry_run": false} (may be NULL). Takes the
+ * exclusive lock (WPH_ELOCKED while a backup runs). Result: {"packs_kept",
+ * "packs_deleted", "packs_repacked", "unreferenced_packs", "blobs_repacked",
+ * "used_blobs", "index_files_replaced", "bytes_freed"}. */
+WPH_API int wph_repo_prune_start(wph_job **out, wph_repo *repo, const char *spec_json, const wph_job_options *opts);
+
+/* Statistics: {"snapshots", "restore_files", "restore_size" (restic's
+ * restore-size over all snapshots), "packs", "blobs", "stored_size",
+ * "uncompressed_size", "pack_bytes"}. */
+WPH_API int wph_repo_stats(char **json_out, wph_repo *repo);
+
 /* Keys: list ([{"id", "current", "username", "hostname", "created"}]), add a
  * key for another password (its ID in *id_out, free with wph_str_free), and
  * remove one (not the one in use: WPH_ECONFLICT). */

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "capi/capi.hpp"
+#include "repo/forget.hpp"
 #include "repo/ops.hpp"
 #include "util/fs.hpp"
 #include "util/json.hpp"
@@ -104,12 +105,29 @@ public:
         }
         return out;
     }
-    std::string str(const char *key) {
+    std::optional<std::string> opt_str(const char *key) {
         seen_.push_back(key);
         auto it = obj_.find(key);
-        if (it == obj_.end() || it->value().is_null()) return "";
+        if (it == obj_.end() || it->value().is_null()) return std::nullopt;
         if (!it->value().is_string()) bad(key, "must be a string");
         return std::string(it->value().get_string());
+    }
+    std::string str(const char *key) { return opt_str(key).value_or(""); }
+    unsigned count(const char *key) {
+        seen_.push_back(key);
+        auto it = obj_.find(key);
+        if (it == obj_.end() || it->value().is_null()) return 0;
+        auto &v = it->value();
+        if (v.is_int64() && v.get_int64() >= 0 && v.get_int64() <= 1000000) return static_cast<unsigned>(v.get_int64());
+        if (v.is_uint64() && v.get_uint64() <= 1000000) return static_cast<unsigned>(v.get_uint64());
+        bad(key, "must be a whole number from 0 to 1000000");
+    }
+    Duration duration(const char *key) {
+        auto s = str(key);
+        if (s.empty()) return {};
+        auto d = parse_duration(s);
+        if (!d) bad(key, "must be a duration such as 1y5m7d2h");
+        return *d;
     }
     bool boolean(const char *key) {
         seen_.push_back(key);
@@ -444,6 +462,113 @@ WPH_API int wph_repo_check_start(wph_job **out, wph_repo *repo, const char *spec
                                                    {"warnings", jstrings(c.warnings)}, {"packs", c.packs},
                                                    {"snapshots", c.snapshots}, {"trees", c.trees}, {"blobs_read", c.blobs_read}});
         }));
+        return 0;
+    });
+}
+
+WPH_API int wph_repo_forget_start(wph_job **out, wph_repo *repo, const char *policy_json, const wph_job_options *opts) {
+    return guard([&] {
+        require(out, "out", "wph_repo_forget_start");
+        *out = nullptr;
+        auto *h = check_repo(repo);
+        Spec s(policy_json, "forget policy");
+        ForgetPolicy p;
+        p.last = s.count("keep_last");
+        p.hourly = s.count("keep_hourly");
+        p.daily = s.count("keep_daily");
+        p.weekly = s.count("keep_weekly");
+        p.monthly = s.count("keep_monthly");
+        p.yearly = s.count("keep_yearly");
+        p.within = s.duration("keep_within");
+        p.within_hourly = s.duration("keep_within_hourly");
+        p.within_daily = s.duration("keep_within_daily");
+        p.within_weekly = s.duration("keep_within_weekly");
+        p.within_monthly = s.duration("keep_within_monthly");
+        p.within_yearly = s.duration("keep_within_yearly");
+        p.keep_tags = s.strings("keep_tags");
+        ForgetFilter f;
+        f.host = s.str("host");
+        f.tags = s.strings("tags");
+        f.paths = s.strings("paths");
+        if (auto g = s.opt_str("group_by")) f.group_by = *g;  // "" (given) means one group
+        bool dry_run = s.boolean("dry_run");
+        bool and_prune = s.boolean("prune");
+        s.done();
+        plan_forget({}, p, f, time_now());  // validates group_by now, not in the job
+        *out = make_job(start(h, "repo.forget", opts, [p, f, dry_run, and_prune](wph::Job &j, Repository &r) {
+            j.report("planning", 0, 2);
+            json::array groups;
+            std::uint64_t removed = 0;
+            {
+                r.lock(true);
+                struct Unlock {
+                    Repository &r;
+                    ~Unlock() {
+                        try { r.unlock(); } catch (...) {}
+                    }
+                } unlock{r};
+                auto plan = plan_forget(r.snapshots(), p, f, time_now());
+                for (auto &g : plan) {
+                    json::array keep, remove;
+                    for (auto &d : g.snapshots) {
+                        if (d.keep) {
+                            keep.push_back(json::object{{"id", d.id}, {"time", format_time(d.snapshot.time)}, {"reasons", jstrings(d.reasons)}});
+                        } else {
+                            remove.push_back(json::object{{"id", d.id}, {"time", format_time(d.snapshot.time)}});
+                            if (!dry_run) {
+                                r.backend().remove(FileType::snapshot, d.id);
+                                ++removed;
+                            }
+                        }
+                    }
+                    groups.push_back(json::object{{"host", g.host}, {"paths", jstrings(g.paths)}, {"tags", jstrings(g.tags)},
+                                                  {"keep", keep}, {"remove", remove}});
+                }
+            }
+            json::value pr = nullptr;
+            if (and_prune) {
+                j.report("prune", 1, 2);
+                auto st = prune(r, dry_run, &j);
+                pr = json::object{{"packs_kept", st.packs_kept}, {"packs_deleted", st.packs_deleted},
+                                  {"packs_repacked", st.packs_repacked}, {"unreferenced_packs", st.unreferenced_packs},
+                                  {"blobs_repacked", st.blobs_repacked}, {"used_blobs", st.used_blobs},
+                                  {"index_files_replaced", st.index_files_replaced}, {"bytes_freed", st.bytes_freed}};
+            }
+            return wph::util::to_json(json::object{{"groups", groups}, {"removed", removed}, {"dry_run", dry_run}, {"prune", pr}});
+        }));
+        return 0;
+    });
+}
+
+WPH_API int wph_repo_prune_start(wph_job **out, wph_repo *repo, const char *spec_json, const wph_job_options *opts) {
+    return guard([&] {
+        require(out, "out", "wph_repo_prune_start");
+        *out = nullptr;
+        auto *h = check_repo(repo);
+        Spec s(spec_json, "prune spec");
+        bool dry_run = s.boolean("dry_run");
+        s.done();
+        *out = make_job(start(h, "repo.prune", opts, [dry_run](wph::Job &j, Repository &r) {
+            auto st = prune(r, dry_run, &j);
+            return wph::util::to_json(json::object{{"packs_kept", st.packs_kept}, {"packs_deleted", st.packs_deleted},
+                                                   {"packs_repacked", st.packs_repacked}, {"unreferenced_packs", st.unreferenced_packs},
+                                                   {"blobs_repacked", st.blobs_repacked}, {"used_blobs", st.used_blobs},
+                                                   {"index_files_replaced", st.index_files_replaced}, {"bytes_freed", st.bytes_freed},
+                                                   {"dry_run", dry_run}});
+        }));
+        return 0;
+    });
+}
+
+WPH_API int wph_repo_stats(char **json_out, wph_repo *repo) {
+    return guard([&] {
+        require(json_out, "json_out", "wph_repo_stats");
+        *json_out = nullptr;
+        auto st = stats(*check_repo(repo)->repo);
+        *json_out = dup_out(wph::util::to_json(json::object{
+            {"snapshots", st.snapshots}, {"restore_files", st.restore_files}, {"restore_size", st.restore_size},
+            {"packs", st.packs}, {"blobs", st.blobs}, {"stored_size", st.stored_size},
+            {"uncompressed_size", st.uncompressed_size}, {"pack_bytes", st.pack_bytes}}));
         return 0;
     });
 }

@@ -79,6 +79,21 @@ struct CheckResult {
 };
 CheckResult check(Repository &repo, bool read_data, Job *job);
 
+struct PruneStats {
+    std::uint64_t packs_kept = 0, packs_deleted = 0, packs_repacked = 0, unreferenced_packs = 0, missing_packs = 0;
+    std::uint64_t blobs_repacked = 0, used_blobs = 0, index_files_replaced = 0, bytes_freed = 0;
+};
+// Remove what no snapshot needs: unused packs are deleted, partly used ones
+// rewritten. Takes the exclusive lock; refuses (WPH_EIO) to touch a
+// repository where a needed blob is missing or a pack's size is wrong.
+PruneStats prune(Repository &repo, bool dry_run, Job *job);
+
+struct Stats {
+    std::uint64_t snapshots = 0, restore_files = 0, restore_size = 0;  // restic's restore-size mode, all snapshots
+    std::uint64_t packs = 0, blobs = 0, stored_size = 0, uncompressed_size = 0, pack_bytes = 0;
+};
+Stats stats(Repository &repo);
+
 // Does a restic-style pattern match a path (absolute, "/"-separated)?
 bool pattern_matches(const std::string &pattern, const std::string &path);
 

@@ -307,6 +307,13 @@ std::uint64_t Repository::save_blob(BlobType t, std::string_view plaintext, cons
     PackEntry e;
     e.type = t;
     e.id = id;
+    std::string sealed = seal_blob(t, plaintext, e);
+    auto stored = e.length;
+    add_to_packer(e, std::move(sealed));
+    return stored;
+}
+
+std::string Repository::seal_blob(BlobType t, std::string_view plaintext, PackEntry &e) {
     std::string sealed;
     bool compress = config_.version >= 2 && !plaintext.empty() &&
                     (t == BlobType::tree || compression_ != Compression::off);
@@ -315,20 +322,60 @@ std::uint64_t Repository::save_blob(BlobType t, std::string_view plaintext, cons
         e.uncompressed_length = static_cast<std::uint32_t>(plaintext.size());
     } else {
         sealed = seal(key_, plaintext);
+        e.uncompressed_length = 0;
     }
     e.length = static_cast<std::uint32_t>(sealed.size());
+    return sealed;
+}
+
+void Repository::add_to_packer(PackEntry e, std::string sealed) {
     std::unique_ptr<Packer> full;
     {
         std::lock_guard<std::mutex> l(mu_);
-        auto &p = packer_[static_cast<int>(t)];
-        if (!p) p = std::make_unique<Packer>(Packer{t, {}, {}});
+        auto &p = packer_[static_cast<int>(e.type)];
+        if (!p) p = std::make_unique<Packer>(Packer{e.type, {}, {}});
         e.offset = static_cast<std::uint32_t>(p->bytes.size());
         p->bytes += sealed;
         p->entries.push_back(e);
         if (p->bytes.size() >= pack_size_ || p->entries.size() >= 300000) full = std::move(p);
     }
     if (full) finish_pack(std::move(full));
-    return e.length;
+}
+
+void Repository::repack_blob(BlobType t, std::string_view plaintext, const Id &id) {
+    PackEntry e;
+    e.type = t;
+    e.id = id;
+    std::string sealed = seal_blob(t, plaintext, e);
+    add_to_packer(e, std::move(sealed));
+}
+
+std::vector<IndexPack> Repository::finish_packs() {
+    std::unique_ptr<Packer> open[2];
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        open[0] = std::move(packer_[0]);
+        open[1] = std::move(packer_[1]);
+    }
+    for (auto &p : open)
+        if (p && !p->entries.empty()) finish_pack(std::move(p));
+    std::lock_guard<std::mutex> l(mu_);
+    auto packs = std::move(unindexed_);
+    unindexed_.clear();
+    return packs;
+}
+
+std::vector<std::pair<std::string, IndexFile>> Repository::load_index_files() {
+    std::vector<std::pair<std::string, IndexFile>> out;
+    for (auto &name : list(FileType::index)) {
+        try {
+            out.emplace_back(name, decode_index(load_unpacked(FileType::index, name), config_.version));
+        } catch (const Error &e) {
+            if (e.code() == WPH_EINVALID) corrupt("index/" + name + ": " + e.message());
+            throw;
+        }
+    }
+    return out;
 }
 
 void Repository::finish_pack(std::unique_ptr<Packer> p) {
@@ -348,27 +395,15 @@ void Repository::finish_pack(std::unique_ptr<Packer> p) {
 }
 
 void Repository::flush() {
-    std::unique_ptr<Packer> open[2];
-    {
-        std::lock_guard<std::mutex> l(mu_);
-        open[0] = std::move(packer_[0]);
-        open[1] = std::move(packer_[1]);
-    }
-    for (auto &p : open)
-        if (p && !p->entries.empty()) finish_pack(std::move(p));
-    std::vector<IndexPack> packs;
-    {
-        std::lock_guard<std::mutex> l(mu_);
-        packs = std::move(unindexed_);
-        unindexed_.clear();
-    }
-    if (!packs.empty()) write_index(std::move(packs));
+    auto packs = finish_packs();
+    if (!packs.empty()) write_index(std::move(packs), {});
 }
 
-void Repository::write_index(std::vector<IndexPack> packs) {
+void Repository::write_index(std::vector<IndexPack> packs, const std::vector<Id> &supersedes) {
     // restic splits index files at 150000 (v2) / 50000 (v1) blobs.
     const std::size_t limit = config_.version >= 2 ? 150000 : 50000;
     IndexFile idx;
+    idx.supersedes = supersedes;
     std::size_t blobs = 0;
     auto emit = [&] {
         if (idx.packs.empty()) return;

@@ -98,6 +98,15 @@ public:
     // Finish open packs and write the index for everything saved since the
     // last flush. Must be called before a snapshot refers to new blobs.
     void flush();
+    // ---- for prune ----
+    // Every index file, decoded (blobs listed in several packs appear in each).
+    std::vector<std::pair<std::string, IndexFile>> load_index_files();
+    // Store a blob in a new pack even if the index has it elsewhere.
+    void repack_blob(BlobType t, std::string_view plaintext, const Id &id);
+    // Finish open packs; return the packs written since the last index, unindexed.
+    std::vector<IndexPack> finish_packs();
+    // Write index files for `packs`, each naming `supersedes`.
+    void write_index(std::vector<IndexPack> packs, const std::vector<Id> &supersedes);
     // Every pack known to the index, with its blobs.
     std::vector<IndexPack> index_packs() const;
     // Index file names loaded.
@@ -129,7 +138,8 @@ private:
     Repository(std::unique_ptr<Backend> be);
     struct Packer;
     void finish_pack(std::unique_ptr<Packer> p);
-    void write_index(std::vector<IndexPack> packs);
+    void add_to_packer(PackEntry e, std::string sealed);
+    std::string seal_blob(BlobType t, std::string_view plaintext, PackEntry &e);
     std::string decode_unpacked(const std::string &plain, const std::string &what);
 
     std::unique_ptr<Backend> be_;
