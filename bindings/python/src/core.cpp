@@ -5,7 +5,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
+#include <type_traits>
 #include <optional>
 
 #include "wphost.hpp"
@@ -14,14 +16,35 @@ namespace py = pybind11;
 
 namespace {
 
-// Holds the Python progress callback for as long as the job may call it.
+// Holds the Python callbacks (progress, and the reader of a stream backup)
+// for as long as the job may call them.
 struct Callback {
-    py::function fn;
+    py::object fn;    // progress, may be None
+    py::object read;  // stream reader (a callable taking a size), may be None
 };
+
+long read_trampoline(char *buf, unsigned long cap, void *payload) {
+    py::gil_scoped_acquire gil;
+    auto *cb = static_cast<Callback *>(payload);
+    try {
+        py::object chunk = cb->read(cap);
+        if (chunk.is_none()) return 0;
+        std::string data = py::bytes(chunk);
+        if (data.size() > cap) throw std::length_error("read returned more bytes than asked for");
+        std::memcpy(buf, data.data(), data.size());
+        return static_cast<long>(data.size());
+    } catch (py::error_already_set &e) {
+        e.discard_as_unraisable("wphost stream reader");
+        return -1;
+    } catch (const std::exception &) {
+        return -1;
+    }
+}
 
 int progress_trampoline(const wph_progress *p, void *payload) {
     py::gil_scoped_acquire gil;
     auto *cb = static_cast<Callback *>(payload);
+    if (cb->fn.is_none()) return 0;
     try {
         py::dict d;
         d["phase"] = p->phase ? p->phase : "";
@@ -115,6 +138,25 @@ private:
     std::unique_ptr<Callback> cb_;
 };
 
+// Start a job with an optional progress callback; the callback holder lives
+// as long as the job handle.
+template <class F> std::unique_ptr<PyJob> start_job(const std::optional<py::function> &progress, F &&start,
+                                                     py::object read = py::none()) {
+    std::unique_ptr<Callback> cb;
+    wph_job_options o = WPH_JOB_OPTIONS_INIT;
+    if (progress || !read.is_none()) {
+        cb = std::make_unique<Callback>(Callback{progress ? py::object(*progress) : py::none(), read});
+        if (progress) o.progress_cb = progress_trampoline;
+        o.payload = cb.get();
+    }
+    wph_job *h = nullptr;
+    if constexpr (std::is_invocable_v<F, wph_job **, const wph_job_options *, Callback *>)
+        wphost::check(start(&h, &o, cb.get()));
+    else
+        wphost::check(start(&h, &o));
+    return std::make_unique<PyJob>(h, std::move(cb));
+}
+
 class PyEngine {
 public:
     PyEngine(std::optional<std::string> state_dir, std::optional<std::string> host_profile, unsigned threads) {
@@ -138,20 +180,67 @@ public:
     }
 
     std::unique_ptr<PyJob> host_check_start(std::optional<py::function> progress) {
-        std::unique_ptr<Callback> cb;
-        wph_job_options o = WPH_JOB_OPTIONS_INIT;
-        if (progress) {
-            cb = std::make_unique<Callback>(Callback{*progress});
-            o.progress_cb = progress_trampoline;
-            o.payload = cb.get();
-        }
-        wph_job *h = nullptr;
-        wphost::check(wph_host_check_start(&h, get().c_handle(), &o));
-        return std::make_unique<PyJob>(h, std::move(cb));
+        return start_job(progress, [&](wph_job **j, const wph_job_options *o) {
+            return wph_host_check_start(j, get().c_handle(), o);
+        });
     }
+
+    wph_engine *c_handle() { return get().c_handle(); }
 
 private:
     std::optional<wphost::Engine> engine_;
+};
+
+class PyRepo {
+public:
+    static std::unique_ptr<PyRepo> make(PyEngine &e, bool create, const std::string &location, std::optional<std::string> password,
+                                        std::optional<std::string> password_file, unsigned version,
+                                        std::optional<std::string> compression, unsigned scrypt_n) {
+        wphost::RepoOptions o;
+        o.location(location);
+        if (password) o.password(*password);
+        if (password_file) o.password_file(*password_file);
+        if (compression) o.compression(*compression);
+        o.repo_version(version);
+        if (scrypt_n) o.scrypt(scrypt_n, 0, 0);
+        auto *eh = e.c_handle();
+        const wph_repo_options *co = o.c_options();
+        wph_repo *r = nullptr;
+        int rc;
+        {
+            // Opening derives the key with scrypt and reads the index: slow.
+            py::gil_scoped_release nogil;
+            rc = create ? wph_repo_init(&r, eh, co) : wph_repo_open(&r, eh, co);
+        }
+        wphost::check(rc);
+        return std::unique_ptr<PyRepo>(new PyRepo(r));
+    }
+    ~PyRepo() { wph_repo_free(h_); }
+
+    wph_repo *h() {
+        if (!h_) throw wphost::Error(WPH_EINVALID, "repo", "repository is closed");
+        return h_;
+    }
+    void close() {
+        wph_repo_free(h_);
+        h_ = nullptr;
+    }
+    template <class F> std::string json(F &&f) {
+        char *out = nullptr;
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = f(&out);
+        }
+        wphost::check(rc);
+        std::string s = out;
+        wph_str_free(out);
+        return s;
+    }
+
+private:
+    explicit PyRepo(wph_repo *h) : h_(h) {}
+    wph_repo *h_;
 };
 
 }  // namespace
@@ -198,6 +287,87 @@ PYBIND11_MODULE(_core, m) {
         .def("info", [](PyEngine &e) { return e.get().info(); })
         .def("jobs", [](PyEngine &e, unsigned limit) { return e.get().jobs(limit); }, py::arg("limit") = 0)
         .def("host_check_start", &PyEngine::host_check_start, py::arg("progress") = py::none());
+
+    py::class_<PyRepo>(m, "Repo")
+        .def_static("init", [](PyEngine &e, const std::string &location, std::optional<std::string> password,
+                               std::optional<std::string> password_file, unsigned version, std::optional<std::string> compression,
+                               unsigned scrypt_n) { return PyRepo::make(e, true, location, password, password_file, version, compression, scrypt_n); },
+                    py::arg("engine"), py::arg("location"), py::arg("password") = py::none(), py::arg("password_file") = py::none(),
+                    py::arg("version") = 0, py::arg("compression") = py::none(), py::arg("scrypt_n") = 0)
+        .def_static("open", [](PyEngine &e, const std::string &location, std::optional<std::string> password,
+                               std::optional<std::string> password_file, std::optional<std::string> compression) {
+                        return PyRepo::make(e, false, location, password, password_file, 0, compression, 0);
+                    },
+                    py::arg("engine"), py::arg("location"), py::arg("password") = py::none(), py::arg("password_file") = py::none(),
+                    py::arg("compression") = py::none())
+        .def("close", &PyRepo::close)
+        .def("info", [](PyRepo &r) { auto *h = r.h(); return r.json([&](char **o) { return wph_repo_info(o, h); }); })
+        .def("stats", [](PyRepo &r) { auto *h = r.h(); return r.json([&](char **o) { return wph_repo_stats(o, h); }); })
+        .def("keys", [](PyRepo &r) { auto *h = r.h(); return r.json([&](char **o) { return wph_repo_key_list(o, h); }); })
+        .def("snapshots", [](PyRepo &r, const std::string &filter) {
+            auto *h = r.h();
+            return r.json([&](char **o) { return wph_repo_snapshots(o, h, filter.c_str()); });
+        })
+        .def("ls", [](PyRepo &r, const std::string &snap) {
+            auto *h = r.h();
+            return r.json([&](char **o) { return wph_repo_ls(o, h, snap.c_str()); });
+        })
+        .def("add_key", [](PyRepo &r, const std::string &pw) {
+            auto *h = r.h();
+            return r.json([&](char **o) { return wph_repo_key_add(o, h, pw.c_str()); });
+        })
+        .def("remove_key", [](PyRepo &r, const std::string &id) { wphost::check(wph_repo_key_remove(r.h(), id.c_str())); })
+        .def("unlock", [](PyRepo &r, bool all) {
+            int n = 0;
+            wphost::check(wph_repo_unlock(&n, r.h(), all ? 1 : 0));
+            return n;
+        })
+        .def("dump", [](PyRepo &r, const std::string &snap, const std::string &path, py::object write) {
+            auto *h = r.h();
+            auto cb = [](const char *d, unsigned long n, void *p) -> int {
+                py::gil_scoped_acquire gil;
+                try {
+                    (*static_cast<py::object *>(p))(py::bytes(d, n));
+                    return 0;
+                } catch (py::error_already_set &e) {
+                    e.restore();
+                    return 1;
+                }
+            };
+            int rc;
+            {
+                py::gil_scoped_release nogil;
+                rc = wph_repo_dump(h, snap.c_str(), path.c_str(), cb, &write);
+            }
+            if (PyErr_Occurred()) throw py::error_already_set();
+            wphost::check(rc);
+        })
+        .def("backup_start", [](PyRepo &r, const std::string &spec, std::optional<py::function> progress) {
+            auto *h = r.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) { return wph_repo_backup_start(j, h, spec.c_str(), o); });
+        }, py::arg("spec"), py::arg("progress") = py::none())
+        .def("backup_stream_start", [](PyRepo &r, const std::string &spec, py::function read, std::optional<py::function> progress) {
+            auto *h = r.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o, Callback *cb) {
+                return wph_repo_backup_stream_start(j, h, spec.c_str(), read_trampoline, cb, o);
+            }, read);
+        }, py::arg("spec"), py::arg("read"), py::arg("progress") = py::none())
+        .def("restore_start", [](PyRepo &r, const std::string &spec, std::optional<py::function> progress) {
+            auto *h = r.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) { return wph_repo_restore_start(j, h, spec.c_str(), o); });
+        }, py::arg("spec"), py::arg("progress") = py::none())
+        .def("check_start", [](PyRepo &r, const std::string &spec, std::optional<py::function> progress) {
+            auto *h = r.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) { return wph_repo_check_start(j, h, spec.c_str(), o); });
+        }, py::arg("spec"), py::arg("progress") = py::none())
+        .def("forget_start", [](PyRepo &r, const std::string &spec, std::optional<py::function> progress) {
+            auto *h = r.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) { return wph_repo_forget_start(j, h, spec.c_str(), o); });
+        }, py::arg("spec"), py::arg("progress") = py::none())
+        .def("prune_start", [](PyRepo &r, const std::string &spec, std::optional<py::function> progress) {
+            auto *h = r.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) { return wph_repo_prune_start(j, h, spec.c_str(), o); });
+        }, py::arg("spec"), py::arg("progress") = py::none());
 
     m.attr("JOB_PENDING") = static_cast<int>(WPH_JOB_PENDING);
     m.attr("JOB_RUNNING") = static_cast<int>(WPH_JOB_RUNNING);

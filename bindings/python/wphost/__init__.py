@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import _core
 from .engine import Engine, Job, JobState, Progress
+from .repository import Repository
 from .errors import (AlreadyExists, AuthError, CallbackError, Cancelled, Conflict, Error, InvalidInput,
                      IOFailure, Locked, NotFound, OutOfMemory, ProviderError, Timeout, VersionMismatch,
                      error_class)
@@ -20,7 +21,7 @@ version_number: int = _core.version_number()
 schema_version: int = _core.schema_version()
 
 __all__ = [
-    "Engine", "Job", "JobState", "Progress",
+    "Engine", "Job", "JobState", "Progress", "Repository",
     "Error", "NotFound", "AlreadyExists", "InvalidInput", "AuthError", "Timeout", "Cancelled", "Conflict",
     "Locked", "IOFailure", "ProviderError", "CallbackError", "OutOfMemory", "VersionMismatch", "error_class",
     "__version__", "version_number", "schema_version",
