@@ -492,11 +492,41 @@ bool lock_is_stale(const Lock &l, const std::string &this_host) {
     return ::kill(static_cast<pid_t>(l.pid), 0) != 0 && errno == ESRCH;
 }
 
+namespace {
+std::atomic<long long> g_refresh_ms{5 * 60 * 1000};
+}
+
+void set_lock_refresh_interval(std::chrono::milliseconds interval) { g_refresh_ms = interval.count(); }
+
+void Repository::refresh_loop() {
+    std::unique_lock<std::mutex> l(lock_mu_);
+    for (;;) {
+        if (lock_cv_.wait_for(l, std::chrono::milliseconds(g_refresh_ms.load()), [&] { return stop_refresh_; })) return;
+        // New lock file first, then the old one goes: never a moment unlocked.
+        try {
+            Lock fresh = lock_;
+            fresh.time = time_now();
+            auto id = to_hex(save_unpacked(FileType::lock, encode_lock(fresh)));
+            auto old = lock_id_;
+            lock_id_ = id;
+            lock_ = fresh;
+            be_->remove(FileType::lock, old);
+        } catch (...) {
+            // Try again at the next interval; the old lock is still there.
+        }
+    }
+}
+
 void Repository::lock(bool exclusive) {
     const auto host = hostname();
     auto conflict = [&]() -> std::optional<std::string> {
+        std::string mine;
+        {
+            std::lock_guard<std::mutex> l(lock_mu_);
+            mine = lock_id_;
+        }
         for (auto &name : list(FileType::lock)) {
-            if (name == lock_id_) continue;
+            if (name == mine) continue;
             Lock other;
             try {
                 other = decode_lock(load_unpacked(FileType::lock, name));
@@ -520,16 +550,31 @@ void Repository::lock(bool exclusive) {
     me.pid = ::getpid();
     me.uid = ::getuid();
     me.gid = ::getgid();
-    lock_id_ = to_hex(save_unpacked(FileType::lock, encode_lock(me)));
+    {
+        std::lock_guard<std::mutex> l(lock_mu_);
+        lock_ = me;
+        lock_id_ = to_hex(save_unpacked(FileType::lock, encode_lock(me)));
+    }
     // Another process may have written its lock at the same moment: look again.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (auto c = conflict()) {
         unlock();
         raise(WPH_ELOCKED, "repo", "repository " + be_->location() + " is locked: " + *c);
     }
+    stop_refresh_ = false;
+    refresher_ = std::thread([this] { refresh_loop(); });
 }
 
 void Repository::unlock() {
+    if (refresher_.joinable()) {
+        {
+            std::lock_guard<std::mutex> l(lock_mu_);
+            stop_refresh_ = true;
+        }
+        lock_cv_.notify_all();
+        refresher_.join();
+    }
+    std::lock_guard<std::mutex> l(lock_mu_);
     if (lock_id_.empty()) return;
     be_->remove(FileType::lock, lock_id_);
     lock_id_.clear();
@@ -537,9 +582,14 @@ void Repository::unlock() {
 
 int Repository::remove_stale_locks(bool all_locks) {
     const auto host = hostname();
+    std::string mine;
+    {
+        std::lock_guard<std::mutex> l(lock_mu_);
+        mine = lock_id_;
+    }
     int n = 0;
     for (auto &name : list(FileType::lock)) {
-        if (name == lock_id_) continue;
+        if (name == mine) continue;
         bool stale = all_locks;
         if (!stale) {
             try {

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <thread>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -155,8 +158,19 @@ private:
     std::unique_ptr<Packer> packer_[2];
     std::vector<IndexPack> unindexed_;  // packs written, not yet in an index file
     std::vector<std::string> index_files_;
+    // The lock is rewritten every few minutes so that others never see it
+    // as stale while this process works (restic refreshes every 5 minutes).
+    void refresh_loop();
+    std::mutex lock_mu_;
+    std::condition_variable lock_cv_;
+    std::thread refresher_;
+    bool stop_refresh_ = false;
+    Lock lock_{};
     std::string lock_id_;
 };
+
+// How often a held lock is rewritten; tests shorten it.
+void set_lock_refresh_interval(std::chrono::milliseconds interval);
 
 bool lock_is_stale(const Lock &l, const std::string &this_host);
 
