@@ -385,6 +385,96 @@ static void test_permission(void) {
           "permission denied -> WPH_EIO naming the path (child status %d)", WEXITSTATUS(status));
 }
 
+struct stream { const char *data; unsigned long len, pos; };
+
+static long read_stream(char *buf, unsigned long cap, void *payload) {
+    struct stream *s = payload;
+    unsigned long n = s->len - s->pos < cap ? s->len - s->pos : cap;
+    memcpy(buf, s->data + s->pos, n);
+    s->pos += n;
+    return (long)n;
+}
+
+static int collect(const char *data, unsigned long len, void *payload) {
+    struct stream *s = payload;
+    if (s->pos + len > s->len) return 1;
+    memcpy((char *)s->data + s->pos, data, len);
+    s->pos += len;
+    return 0;
+}
+
+static void test_repo(void) {
+    wph_engine *e = open_engine(path("state"), NULL);
+    wph_repo_options ro = WPH_REPO_OPTIONS_INIT;
+    wph_repo *repo = NULL, *again = NULL;
+    wph_job *job = NULL;
+    const char *result = NULL;
+    char *json = NULL, spec[2048], dumped[64];
+    struct stream in = {"SELECT 1; -- a database dump\n", 0, 0}, out = {dumped, sizeof dumped, 0};
+    in.len = (unsigned long)strlen(in.data);
+    if (!e) return;
+
+    CHECK(wph_repo_options_version() == WPH_REPO_OPTIONS_VERSION, "repo options version");
+    CHECK(wph_repo_init(&repo, e, NULL) == WPH_EINVALID && repo == NULL, "NULL options");
+    ro.location = path("repo");
+    CHECK(wph_repo_init(&repo, e, &ro) == WPH_EINVALID, "no password");
+    CHECK(strstr(last_msg(), "no password") != NULL, "%s", last_msg());
+    ro.password = "secret";
+    ro.scrypt_n = 1024;
+    ro.version = 9;
+    CHECK(wph_repo_init(&repo, e, &ro) == WPH_EINVALID, "bad options version");
+    ro.version = WPH_REPO_OPTIONS_VERSION;
+    ro.compression = "fast";
+    CHECK(wph_repo_init(&repo, e, &ro) == WPH_EINVALID && strstr(last_msg(), "fast"), "bad compression");
+    ro.compression = NULL;
+    CHECK(wph_repo_init(&repo, e, &ro) == 0 && repo, "init");
+    CHECK(wph_repo_init(&again, e, &ro) == WPH_EEXISTS, "init twice");
+
+    /* Back up this test's own state directory, then a stream. */
+    snprintf(spec, sizeof spec, "{\"paths\": [\"%s\"], \"tags\": [\"capi\"]}", path("state"));
+    CHECK(wph_repo_backup_start(&job, repo, spec, NULL) == 0, "backup start");
+    CHECK(wph_job_wait(job, 60000) == 0 && wph_job_result(&result, job) == 0, "backup");
+    CHECK(result && strstr(result, "\"snapshot_id\""), "backup result");
+    wph_job_free(job);
+    CHECK(wph_repo_backup_stream_start(&job, repo, "{\"filename\": \"db.sql\"}", read_stream, &in, NULL) == 0,
+          "stream start");
+    CHECK(wph_job_wait(job, 60000) == 0 && wph_job_state(job) == WPH_JOB_SUCCEEDED, "stream backup");
+    wph_job_free(job);
+    CHECK(wph_repo_dump(repo, "latest", "/db.sql", collect, &out) == 0, "dump");
+    CHECK(out.pos == in.len && memcmp(dumped, in.data, in.len) == 0, "dumped bytes");
+    CHECK(wph_repo_dump(repo, "latest", "/nope.sql", collect, &out) == WPH_ENOTFOUND, "dump of a missing file");
+
+    CHECK(wph_repo_snapshots(&json, repo, "{\"tags\": [\"capi\"]}") == 0 && strstr(json, "\"capi\""), "snapshots");
+    wph_str_free(json);
+    CHECK(wph_repo_snapshots(&json, repo, "{\"colour\": 1}") == WPH_EINVALID && strstr(last_msg(), "colour"), "bad filter");
+    CHECK(wph_repo_backup_start(&job, repo, "{\"paths\": []}", NULL) == WPH_EINVALID, "no paths");
+    CHECK(wph_repo_backup_start(&job, repo, "{\"paths\": [\"/x\"], \"force\": \"yes\"}", NULL) == WPH_EINVALID &&
+              strstr(last_msg(), "force"), "bad spec type");
+
+    snprintf(spec, sizeof spec, "{\"snapshot\": \"latest\", \"target\": \"%s\"}", path("restored"));
+    CHECK(wph_repo_restore_start(&job, repo, spec, NULL) == 0 && wph_job_wait(job, 60000) == 0 &&
+              wph_job_state(job) == WPH_JOB_SUCCEEDED, "restore");
+    wph_job_free(job);
+    {
+        FILE *f = fopen(path("restored/db.sql"), "r");
+        char line[128] = {0};
+        CHECK(f && fgets(line, sizeof line, f) && strcmp(line, in.data) == 0, "restored stream file");
+        if (f) fclose(f);
+    }
+    CHECK(wph_repo_check_start(&job, repo, "{\"read_data\": true}", NULL) == 0 && wph_job_wait(job, 60000) == 0 &&
+              wph_job_result(&result, job) == 0 && strstr(result, "\"ok\":true"), "check");
+    wph_job_free(job);
+
+    /* Wrong password, freed handle. */
+    ro.password = "wrong";
+    CHECK(wph_repo_open(&again, e, &ro) == WPH_EAUTH && again == NULL, "wrong password");
+    CHECK(strcmp(wph_error_category(wph_error_last()), "repo") == 0, "category repo");
+    wph_repo_free(repo);
+    CHECK(wph_repo_info(&json, repo) == WPH_EINVALID && strstr(last_msg(), "not open"), "freed repo refused");
+    wph_repo_free(repo);
+    wph_engine_free(e);
+}
+
 static void *other_thread(void *arg) {
     (void)arg;
     /* A failure on the main thread is not this thread's last error. */
@@ -415,6 +505,7 @@ int main(int argc, char **argv) {
     test_job_progress();
     test_cancel();
     test_stores();
+    test_repo();
     test_permission();
     test_thread_local_errors();
     printf("capi: %d passed, %d failed\n", g_passed, g_failed);
