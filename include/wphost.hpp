@@ -93,10 +93,25 @@ struct Progress {
     unsigned step = 0, steps = 0;
     double percent = 0;
     std::uint64_t bytes_done = 0, bytes_total = 0, files_done = 0, files_total = 0;
+    double elapsed_seconds = 0, eta_seconds = -1;
+    std::string item;
 
     static Progress from(const wph_progress &p) {
-        return Progress{p.phase ? p.phase : "", p.step, p.steps, p.percent, p.bytes_done, p.bytes_total, p.files_done,
-                        p.files_total};
+        Progress r;
+        r.phase = p.phase ? p.phase : "";
+        r.step = p.step;
+        r.steps = p.steps;
+        r.percent = p.percent;
+        r.bytes_done = p.bytes_done;
+        r.bytes_total = p.bytes_total;
+        r.files_done = p.files_done;
+        r.files_total = p.files_total;
+        if (p.version >= 2) {
+            r.elapsed_seconds = p.elapsed_seconds;
+            r.eta_seconds = p.eta_seconds;
+            r.item = p.item;
+        }
+        return r;
     }
 };
 

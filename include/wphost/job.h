@@ -30,18 +30,22 @@ typedef enum wph_job_status {
     WPH_JOB_CANCELLED = 4
 } wph_job_status;
 
-#define WPH_PROGRESS_VERSION 1
+#define WPH_PROGRESS_VERSION 2
 
 typedef struct wph_progress {
-    unsigned int version;  /* WPH_PROGRESS_VERSION; set by the caller of wph_job_progress */
+    unsigned int version;  /* set by the caller of wph_job_progress: 1 or 2 */
     const char *phase;     /* static string naming the current phase, e.g. "nginx" */
     unsigned int step;     /* steps done so far */
     unsigned int steps;    /* steps in all (0 if unknown) */
     double percent;        /* 0..100 */
     uint64_t bytes_done;
-    uint64_t bytes_total;  /* 0 if unknown */
+    uint64_t bytes_total;  /* 0 if unknown (yet) */
     uint64_t files_done;
-    uint64_t files_total;  /* 0 if unknown */
+    uint64_t files_total;  /* 0 if unknown (yet) */
+    /* version 2 */
+    double elapsed_seconds;  /* since the job started running */
+    double eta_seconds;      /* estimated seconds left, -1 if unknown */
+    char item[256];          /* the file being worked on ("" if none), truncated */
 } wph_progress;
 
 /* Called on a worker thread each time the job reports progress. `progress`
@@ -77,7 +81,8 @@ WPH_API int wph_job_state(const wph_job *job);
 WPH_API const char *wph_job_state_name(int state);
 
 /* Copy the latest progress into *out. out->version must be set to
- * WPH_PROGRESS_VERSION (or an older version) by the caller. */
+ * WPH_PROGRESS_VERSION (or an older version) by the caller; only the fields
+ * of that version are written. */
 WPH_API int wph_job_progress(wph_progress *out, const wph_job *job);
 
 /* Wait until the job has ended or timeout_ms milliseconds have passed

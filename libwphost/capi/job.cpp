@@ -1,3 +1,6 @@
+#include <cstddef>
+#include <cstring>
+
 #include "capi/capi.hpp"
 
 using namespace wph::capi;
@@ -55,7 +58,9 @@ WPH_API int wph_job_progress(wph_progress *out, const wph_job *job) {
         check_options_version(out->version, WPH_PROGRESS_VERSION, "wph_progress");
         auto p = check_job(job)->job->progress();
         p.version = out->version;
-        *out = p;  // version 1 is the whole struct today
+        // A version 1 caller's struct ends before the version 2 fields.
+        std::size_t size = out->version == 1 ? offsetof(wph_progress, elapsed_seconds) : sizeof(wph_progress);
+        std::memcpy(out, &p, size);
         return 0;
     });
 }

@@ -1,5 +1,8 @@
 #include "engine/job.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace wph {
 
 void CancelToken::check(std::string_view during) const {
@@ -13,6 +16,31 @@ Job::Job(std::int64_t id, const char *kind, wph_progress_cb cb, void *payload)
     : id_(id), kind_(kind), cb_(cb), payload_(payload) {
     progress_.version = WPH_PROGRESS_VERSION;
     progress_.phase = "queued";
+    progress_.eta_seconds = -1;
+}
+
+void Job::report_files(const char *phase, std::uint64_t files_done, std::uint64_t files_total, std::uint64_t bytes_done,
+                       std::uint64_t bytes_total, std::string_view item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    progress_.phase = phase;
+    progress_.files_done = files_done;
+    progress_.files_total = files_total;
+    progress_.bytes_done = bytes_done;
+    progress_.bytes_total = bytes_total;
+    std::size_t n = std::min(item.size(), sizeof progress_.item - 1);
+    std::memcpy(progress_.item, item.data(), n);
+    progress_.item[n] = '\0';
+    double elapsed = started_ == std::chrono::steady_clock::time_point{}
+                         ? 0.0
+                         : std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (bytes_total && bytes_done) {
+        progress_.percent = std::min(100.0, 100.0 * static_cast<double>(bytes_done) / static_cast<double>(bytes_total));
+        double left = bytes_total > bytes_done ? static_cast<double>(bytes_total - bytes_done) : 0.0;
+        progress_.eta_seconds = elapsed * left / static_cast<double>(bytes_done);
+    } else {
+        progress_.eta_seconds = -1;
+    }
+    notify_progress_locked(lock);
 }
 
 void Job::report(const char *phase, unsigned step, unsigned steps) {
@@ -34,6 +62,8 @@ void Job::report_bytes(const char *phase, std::uint64_t done, std::uint64_t tota
 }
 
 void Job::notify_progress_locked(std::unique_lock<std::mutex> &lock) {
+    if (started_ != std::chrono::steady_clock::time_point{})
+        progress_.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     wph_progress snapshot = progress_;
     lock.unlock();
     cancel_.check(snapshot.phase);
@@ -43,6 +73,7 @@ void Job::notify_progress_locked(std::unique_lock<std::mutex> &lock) {
 
 void Job::set_running() {
     std::lock_guard<std::mutex> lock(mu_);
+    started_ = std::chrono::steady_clock::now();
     state_.store(WPH_JOB_RUNNING, std::memory_order_release);
 }
 
@@ -53,6 +84,8 @@ void Job::finish_ok(std::string result_json) {
         progress_.percent = 100.0;
         progress_.step = progress_.steps;
         progress_.phase = "done";
+        progress_.eta_seconds = 0;
+        progress_.item[0] = '\0';
         state_.store(WPH_JOB_SUCCEEDED, std::memory_order_release);
     }
     cv_.notify_all();

@@ -47,6 +47,10 @@ public:
     // error when the job was cancelled or the callback returned non-zero.
     void report(const char *phase, unsigned step, unsigned steps);
     void report_bytes(const char *phase, std::uint64_t done, std::uint64_t total);
+    // Files and bytes with totals (0: not known yet) and the current item;
+    // computes the ETA from the byte rate so far.
+    void report_files(const char *phase, std::uint64_t files_done, std::uint64_t files_total, std::uint64_t bytes_done,
+                      std::uint64_t bytes_total, std::string_view item);
 
     // --- called by the engine ---
     void set_running();
@@ -78,6 +82,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     wph_progress progress_{};
+    std::chrono::steady_clock::time_point started_{};
     std::string result_;
     ErrorInfo error_;
 };

@@ -1,4 +1,9 @@
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
@@ -98,6 +103,137 @@ private:
     std::map<gid_t, std::string> groups_;
 };
 
+// Compresses, encrypts and stores chunks on worker threads while the
+// archiver goes on reading and chunking. A bounded queue caps the memory.
+class BlobSaver {
+public:
+    BlobSaver(Repository &repo, unsigned workers) : repo_(repo), max_queued_(workers * 2) {
+        for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+    }
+    ~BlobSaver() {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (auto &t : threads_) t.join();
+    }
+    void submit(std::string chunk, const Id &id) {
+        std::unique_lock<std::mutex> l(mu_);
+        space_.wait(l, [&] { return queue_.size() < max_queued_ || error_; });
+        if (error_) std::rethrow_exception(error_);
+        queue_.push_back({std::move(chunk), id});
+        cv_.notify_one();
+    }
+    // Wait until everything submitted is stored; rethrow a worker's error.
+    void wait_all() {
+        std::unique_lock<std::mutex> l(mu_);
+        idle_.wait(l, [&] { return queue_.empty() && busy_ == 0; });
+        if (error_) std::rethrow_exception(error_);
+    }
+    std::uint64_t blobs_added() const { return blobs_.load(); }
+    std::uint64_t bytes_added() const { return bytes_.load(); }
+
+private:
+    struct Item {
+        std::string data;
+        Id id;
+    };
+    void work() {
+        for (;;) {
+            Item item;
+            {
+                std::unique_lock<std::mutex> l(mu_);
+                cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+                if (queue_.empty()) return;
+                item = std::move(queue_.front());
+                queue_.pop_front();
+                ++busy_;
+            }
+            space_.notify_one();
+            try {
+                auto n = repo_.save_blob(BlobType::data, item.data, item.id);
+                if (n) {
+                    blobs_++;
+                    bytes_ += n;
+                }
+            } catch (...) {
+                std::lock_guard<std::mutex> l(mu_);
+                if (!error_) error_ = std::current_exception();
+            }
+            {
+                std::lock_guard<std::mutex> l(mu_);
+                --busy_;
+            }
+            idle_.notify_all();
+            space_.notify_all();
+        }
+    }
+
+    Repository &repo_;
+    const std::size_t max_queued_;
+    std::mutex mu_;
+    std::condition_variable cv_, space_, idle_;
+    std::deque<Item> queue_;
+    unsigned busy_ = 0;
+    bool stop_ = false;
+    std::exception_ptr error_;
+    std::atomic<std::uint64_t> blobs_{0}, bytes_{0};
+    std::vector<std::thread> threads_;
+};
+
+// Counts the files and bytes to back up, alongside the archiver, so
+// progress can show totals and an ETA early.
+class Scanner {
+public:
+    Scanner(std::vector<std::string> paths, const std::vector<std::string> &excludes)
+        : paths_(std::move(paths)), excludes_(excludes), thread_([this] { run(); }) {}
+    ~Scanner() {
+        stop_ = true;
+        thread_.join();
+    }
+    std::uint64_t files() const { return files_.load(); }
+    std::uint64_t bytes() const { return bytes_.load(); }
+    bool done() const { return done_.load(); }
+
+private:
+    void run() {
+        for (auto &p : paths_) walk(p);
+        done_ = true;
+    }
+    void walk(const std::string &path) {
+        if (stop_) return;
+        for (auto &x : excludes_)
+            if (pattern_matches(x, path)) return;
+        struct stat st{};
+        if (::lstat(path.c_str(), &st) != 0) return;
+        if (S_ISREG(st.st_mode)) {
+            files_++;
+            bytes_ += static_cast<std::uint64_t>(st.st_size);
+        } else if (S_ISDIR(st.st_mode)) {
+            DIR *d = ::opendir(path.c_str());
+            if (!d) return;
+            std::vector<std::string> names;
+            while (auto *e = ::readdir(d)) {
+                std::string n = e->d_name;
+                if (n != "." && n != "..") names.push_back(n);
+            }
+            ::closedir(d);
+            for (auto &n : names) walk(path == "/" ? "/" + n : path + "/" + n);
+        }
+    }
+    std::vector<std::string> paths_;
+    const std::vector<std::string> &excludes_;
+    std::atomic<bool> stop_{false}, done_{false};
+    std::atomic<std::uint64_t> files_{0}, bytes_{0};
+    std::thread thread_;
+};
+
+unsigned worker_count() {
+    unsigned n = std::thread::hardware_concurrency();
+    return std::clamp(n, 1u, 16u);
+}
+
 class Archiver {
 public:
     Archiver(Repository &repo, const BackupOptions &opts, Job *job) : repo_(repo), opts_(opts), job_(job) {}
@@ -146,7 +282,7 @@ public:
             std::sort(snap.paths.begin(), snap.paths.end());
             snap.paths.erase(std::unique(snap.paths.begin(), snap.paths.end()), snap.paths.end());
             load_parent(snap, host, res);
-            if (job_) job_->report("scanning", 0, 0);
+            scanner_ = std::make_unique<Scanner>(snap.paths, opts_.excludes);
             if (vroot_.target) {
                 snap.tree = save_dir("/", parent_tree_);
             } else {
@@ -156,10 +292,14 @@ public:
             }
         }
         if (opts_.read) {
+            saver_.wait_all();
             auto tree = encode_tree(root);
             snap.tree = sha256(tree);
             count_added(repo_.save_blob(BlobType::tree, tree, snap.tree));
         }
+        saver_.wait_all();
+        stats_.blobs_added += saver_.blobs_added();
+        stats_.bytes_added += saver_.bytes_added();
         if (job_) job_->report("saving index", 0, 0);
         repo_.flush();
         auto id = repo_.save_unpacked(FileType::snapshot, encode_snapshot(snap));
@@ -384,8 +524,11 @@ private:
         if (unchanged(st, parent)) {
             n.content = parent->content;
             stats_.files_unmodified++;
+            files_done_++;
+            bytes_done_ += n.size;
             return true;
         }
+        current_bytes_ = 0;
         int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
         if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
@@ -408,6 +551,9 @@ private:
         ::close(fd);
         // The file may have changed while it was read: record what was read.
         n.size = size;
+        files_done_++;
+        bytes_done_ += size;
+        current_bytes_ = 0;
         (parent && parent->type == NodeType::file ? stats_.files_changed : stats_.files_new)++;
         return true;
     }
@@ -439,9 +585,11 @@ private:
         std::string buf(1u << 20, '\0');
         auto emit = [&] {
             Id id = sha256(chunk);
-            count_added(repo_.save_blob(BlobType::data, chunk, id));
             content.push_back(id);
-            chunk.clear();
+            std::string full;
+            full.swap(chunk);
+            chunk.reserve(Chunker::kMinSize * 2);
+            saver_.submit(std::move(full), id);
         };
         for (;;) {
             if (job_) job_->cancel_token().check(std::string("backup of ") + what);
@@ -449,6 +597,7 @@ private:
             if (got == 0) break;
             size += got;
             stats_.bytes_processed += got;
+            current_bytes_ += got;
             std::size_t off = 0;
             while (off < got) {
                 bool cut = false;
@@ -457,9 +606,17 @@ private:
                 off += n;
                 if (cut) emit();
             }
-            if (job_) job_->report_bytes("backup", stats_.bytes_processed, 0);
+            progress(what);
         }
         if (!chunk.empty()) emit();
+    }
+
+    void progress(const char *item) {
+        if (!job_) return;
+        std::uint64_t files_total = scanner_ ? scanner_->files() : 0, bytes_total = scanner_ ? scanner_->bytes() : 0;
+        // Until the scan is complete the totals are only a lower bound.
+        if (scanner_ && !scanner_->done()) files_total = bytes_total = 0;
+        job_->report_files("backup", files_done_, files_total, bytes_done_ + current_bytes_, bytes_total, item);
     }
 
     Repository &repo_;
@@ -469,6 +626,9 @@ private:
     BackupStats stats_;
     std::optional<Id> parent_tree_;
     VNode vroot_;
+    BlobSaver saver_{repo_, worker_count()};
+    std::unique_ptr<Scanner> scanner_;
+    std::uint64_t files_done_ = 0, bytes_done_ = 0, current_bytes_ = 0;
 };
 
 }  // namespace

@@ -156,3 +156,23 @@ def test_cancelled_backup_leaves_a_valid_repository(engine, tmp_path):
     # The next backup reuses what the cancelled one stored.
     snap = repo.backup([str(src)])
     assert snap["stats"]["bytes_added"] < 40_000_000
+
+
+def test_backup_progress_has_totals_item_and_eta(engine, tmp_path):
+    src = tmp_path / "data"
+    src.mkdir()
+    total = 0
+    for i in range(12):
+        data = os.urandom(1_500_000)
+        (src / f"upload-{i}.bin").write_bytes(data)
+        total += len(data)
+    repo = wphost.Repository.init(engine, str(tmp_path / "repo"), password="pw", scrypt_n=1024)
+    seen = []
+    repo.backup([str(src)], progress=seen.append)
+    with_totals = [p for p in seen if p.bytes_total]
+    assert with_totals, "no progress report carried totals"
+    assert with_totals[-1].bytes_total == total and with_totals[-1].files_total == 12
+    assert all(p.bytes_done <= p.bytes_total for p in with_totals)
+    assert any(p.item.startswith(str(src) + "/upload-") for p in seen)
+    assert any(p.eta_seconds >= 0 for p in with_totals)
+    assert seen[-1].elapsed_seconds > 0

@@ -41,21 +41,29 @@ long read_trampoline(char *buf, unsigned long cap, void *payload) {
     }
 }
 
+py::dict progress_dict(const wph_progress &p) {
+    py::dict d;
+    d["phase"] = p.phase ? p.phase : "";
+    d["step"] = p.step;
+    d["steps"] = p.steps;
+    d["percent"] = p.percent;
+    d["bytes_done"] = p.bytes_done;
+    d["bytes_total"] = p.bytes_total;
+    d["files_done"] = p.files_done;
+    d["files_total"] = p.files_total;
+    d["elapsed_seconds"] = p.elapsed_seconds;
+    d["eta_seconds"] = p.eta_seconds;
+    // File names are bytes on Linux: decode as os.fsdecode does (surrogateescape).
+    d["item"] = py::reinterpret_steal<py::str>(PyUnicode_DecodeFSDefault(p.item));
+    return d;
+}
+
 int progress_trampoline(const wph_progress *p, void *payload) {
     py::gil_scoped_acquire gil;
     auto *cb = static_cast<Callback *>(payload);
     if (cb->fn.is_none()) return 0;
     try {
-        py::dict d;
-        d["phase"] = p->phase ? p->phase : "";
-        d["step"] = p->step;
-        d["steps"] = p->steps;
-        d["percent"] = p->percent;
-        d["bytes_done"] = p->bytes_done;
-        d["bytes_total"] = p->bytes_total;
-        d["files_done"] = p->files_done;
-        d["files_total"] = p->files_total;
-        py::object r = cb->fn(d);
+        py::object r = cb->fn(progress_dict(*p));
         // None or a true value goes on; False cancels the job.
         return (r.is_none() || py::bool_(r)) ? 0 : 1;
     } catch (py::error_already_set &e) {
@@ -80,17 +88,10 @@ public:
     std::string kind() const { return job_.kind(); }
     int state() const { return job_.state(); }
     py::dict progress() const {
-        auto p = job_.progress();
-        py::dict d;
-        d["phase"] = p.phase;
-        d["step"] = p.step;
-        d["steps"] = p.steps;
-        d["percent"] = p.percent;
-        d["bytes_done"] = p.bytes_done;
-        d["bytes_total"] = p.bytes_total;
-        d["files_done"] = p.files_done;
-        d["files_total"] = p.files_total;
-        return d;
+        wph_progress p{};
+        p.version = WPH_PROGRESS_VERSION;
+        wphost::check(wph_job_progress(&p, job_.c_handle()));
+        return progress_dict(p);
     }
     bool cancel() { return job_.cancel(); }
 

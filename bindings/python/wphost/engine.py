@@ -28,6 +28,9 @@ class Progress:
     bytes_total: int = 0
     files_done: int = 0
     files_total: int = 0
+    elapsed_seconds: float = 0.0
+    eta_seconds: float = -1.0  # -1: unknown
+    item: str = ""  # the file being worked on
 
 
 ProgressCallback = Callable[[Progress], Optional[bool]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Union, cast
 
 from . import _core
 from .engine import Engine, Job, Progress, ProgressCallback
@@ -98,14 +98,14 @@ class Repository:
         --stdin-filename`); `stream` is a binary file object or an iterable
         of bytes chunks. Nothing touches the disk on the way."""
         reader: Callable[[int], bytes]
-        if hasattr(stream, "read"):
-            f = stream
-            reader = lambda n: f.read(n)  # type: ignore[union-attr]  # noqa: E731
+        read_method = getattr(stream, "read", None)
+        if read_method is not None:
+            reader = cast(Callable[[int], bytes], read_method)
         else:
-            it = iter(stream)  # type: ignore[arg-type]
+            it = iter(cast(Iterable[bytes], stream))
             pending = io.BytesIO()
 
-            def reader(n: int) -> bytes:
+            def chunks(n: int) -> bytes:
                 data = pending.read(n)
                 while not data:
                     chunk = next(it, None)
@@ -117,6 +117,8 @@ class Repository:
                     pending.seek(0)
                     data = pending.read(n)
                 return data
+
+            reader = chunks
 
         spec = json.dumps({"filename": filename, "tags": list(tags), "host": host or ""})
         result: Dict[str, Any] = Job(self._core.backup_stream_start(spec, reader, _adapt(progress))).result()
