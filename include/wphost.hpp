@@ -318,6 +318,9 @@ public:
         return json_call([&](char **o) { return wph_repo_key_add(o, h_, password.c_str()); });
     }
     void remove_key(const std::string &id) { check(wph_repo_key_remove(h_, id.c_str())); }
+    std::string change_password(const std::string &password) {
+        return json_call([&](char **o) { return wph_repo_key_passwd(o, h_, password.c_str()); });
+    }
     int unlock(bool all = false) {
         int n = 0;
         check(wph_repo_unlock(&n, h_, all ? 1 : 0));

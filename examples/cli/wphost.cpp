@@ -76,7 +76,8 @@ const std::map<std::string, std::string> kCommandHelp = {
      "         [--group-by host,paths,tags] [--host H] [--tag T] [--path P] [--dry-run] [--prune]\n"
      "  prune [--dry-run]                       delete data no snapshot needs\n"
      "  stats                                   sizes and counts\n"
-     "  key list | key add --new-password-file FILE | key remove ID\n"
+     "  key list | key add --new-password-file FILE | key passwd --new-password-file FILE\n"
+     "      | key remove ID\n"
      "  unlock [--remove-all]                   remove stale locks\n"
      "\n"
      "  --compression auto|off|max              (version 2 repositories)\n"},
@@ -595,13 +596,22 @@ int cmd_repo(const Args &a) {
             else std::cout << "saved new key as " << id.substr(0, 8) << "\n";
             return 0;
         }
+        if (op == "passwd") {
+            if (a.new_password_file.empty()) throw UsageError("repo key passwd needs --new-password-file");
+            std::string pw = read_first_line(a.new_password_file, "new password file");
+            std::string id = repo.change_password(pw);
+            std::fill(pw.begin(), pw.end(), '\0');
+            if (a.json) std::cout << json::serialize(json::object{{"id", id}}) << "\n";
+            else std::cout << "saved new key as " << id.substr(0, 8) << " and removed the old one\n";
+            return 0;
+        }
         if (op == "remove") {
             if (rest.size() != 2) throw UsageError("repo key remove needs a key ID");
             repo.remove_key(rest[1]);
             if (!a.json) std::cout << "removed key " << rest[1] << "\n";
             return 0;
         }
-        throw UsageError("unknown key command \"" + op + "\" (list, add, remove)");
+        throw UsageError("unknown key command \"" + op + "\" (list, add, passwd, remove)");
     }
     if (sub == "unlock") {
         int n = repo.unlock(a.remove_all);

@@ -129,6 +129,9 @@ WPH_API int wph_repo_stats(char **json_out, wph_repo *repo);
 WPH_API int wph_repo_key_list(char **json_out, wph_repo *repo);
 WPH_API int wph_repo_key_add(char **id_out, wph_repo *repo, const char *new_password);
 WPH_API int wph_repo_key_remove(wph_repo *repo, const char *key_id);
+/* Change the password of the key in use (new key first, then the old one
+ * is removed); the new key's ID in *id_out (free with wph_str_free). */
+WPH_API int wph_repo_key_passwd(char **id_out, wph_repo *repo, const char *new_password);
 
 /* Remove stale locks (all locks when all_locks is non-zero); the number
  * removed goes to *removed_out (may be NULL). */

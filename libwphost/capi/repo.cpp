@@ -596,6 +596,16 @@ WPH_API int wph_repo_key_add(char **id_out, wph_repo *repo, const char *new_pass
     });
 }
 
+WPH_API int wph_repo_key_passwd(char **id_out, wph_repo *repo, const char *new_password) {
+    return guard([&] {
+        require(id_out, "id_out", "wph_repo_key_passwd");
+        *id_out = nullptr;
+        require(new_password, "new_password", "wph_repo_key_passwd");
+        *id_out = dup_out(check_repo(repo)->repo->change_password(new_password, KdfParams{}));
+        return 0;
+    });
+}
+
 WPH_API int wph_repo_key_remove(wph_repo *repo, const char *key_id) {
     return guard([&] {
         require(key_id, "key_id", "wph_repo_key_remove");

@@ -477,6 +477,14 @@ std::vector<KeyInfo> Repository::keys() {
     return out;
 }
 
+std::string Repository::change_password(const std::string &password, const KdfParams &kdf) {
+    auto fresh = add_key(password, kdf);  // the repository is never without a working key
+    auto old = key_id_;
+    key_id_ = fresh;
+    be_->remove(FileType::key, old);
+    return fresh;
+}
+
 void Repository::remove_key(const std::string &id) {
     auto full = resolve(FileType::key, id);
     if (full == key_id_) raise(WPH_ECONFLICT, "repo", "refusing to remove the key that opened the repository (" + full + ")");

@@ -124,6 +124,8 @@ public:
     std::vector<KeyInfo> keys();
     std::string add_key(const std::string &password, const KdfParams &kdf);
     void remove_key(const std::string &id);
+    // Replace the key in use with one for `password`; returns the new key's ID.
+    std::string change_password(const std::string &password, const KdfParams &kdf);
     const std::string &key_id() const { return key_id_; }
 
     // ---- locks ----

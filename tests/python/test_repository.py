@@ -117,6 +117,11 @@ def test_keys_and_password_file(engine, tmp_path):
     repo.remove_key(new_id)
     with pytest.raises(wphost.AuthError):
         wphost.Repository.open(engine, loc, password="second")
+    changed = repo.change_password("third")
+    assert [k["id"] for k in repo.keys()] == [changed]
+    with pytest.raises(wphost.AuthError):
+        wphost.Repository.open(engine, loc, password_file=str(pwfile))
+    wphost.Repository.open(engine, loc, password="third").close()
 
 
 def test_forget_and_prune(engine, tree, tmp_path):

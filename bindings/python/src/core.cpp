@@ -317,6 +317,10 @@ PYBIND11_MODULE(_core, m) {
             auto *h = r.h();
             return r.json([&](char **o) { return wph_repo_key_add(o, h, pw.c_str()); });
         })
+        .def("change_password", [](PyRepo &r, const std::string &pw) {
+            auto *h = r.h();
+            return r.json([&](char **o) { return wph_repo_key_passwd(o, h, pw.c_str()); });
+        })
         .def("remove_key", [](PyRepo &r, const std::string &id) { wphost::check(wph_repo_key_remove(r.h(), id.c_str())); })
         .def("unlock", [](PyRepo &r, bool all) {
             int n = 0;

@@ -181,6 +181,10 @@ class Repository:
         """Add a key for another password; returns its ID."""
         return self._core.add_key(password)
 
+    def change_password(self, password: str) -> str:
+        """Replace the key in use with one for `password`; returns its ID."""
+        return self._core.change_password(password)
+
     def remove_key(self, key_id: str) -> None:
         self._core.remove_key(key_id)
 
