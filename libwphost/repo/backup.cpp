@@ -582,7 +582,8 @@ private:
         Chunker ch = repo_.make_chunker();
         std::string chunk;
         chunk.reserve(Chunker::kMinSize * 2);
-        std::string buf(1u << 20, '\0');
+        if (read_buf_.empty()) read_buf_.resize(1u << 20);  // one buffer for all files
+        std::string &buf = read_buf_;
         auto emit = [&] {
             Id id = sha256(chunk);
             content.push_back(id);
@@ -629,6 +630,7 @@ private:
     BlobSaver saver_{repo_, worker_count()};
     std::unique_ptr<Scanner> scanner_;
     std::uint64_t files_done_ = 0, bytes_done_ = 0, current_bytes_ = 0;
+    std::string read_buf_;
 };
 
 }  // namespace

@@ -333,7 +333,12 @@ void Repository::add_to_packer(PackEntry e, std::string sealed) {
     {
         std::lock_guard<std::mutex> l(mu_);
         auto &p = packer_[static_cast<int>(e.type)];
-        if (!p) p = std::make_unique<Packer>(Packer{e.type, {}, {}});
+        if (!p) {
+            p = std::make_unique<Packer>(Packer{e.type, {}, {}});
+            // One allocation for the whole pack: growing by doubling would
+            // briefly hold twice its size.
+            p->bytes.reserve(std::min<std::size_t>(pack_size_ + (1u << 20), 64u << 20));
+        }
         e.offset = static_cast<std::uint32_t>(p->bytes.size());
         p->bytes += sealed;
         p->entries.push_back(e);
