@@ -114,12 +114,14 @@ public:
         std::string p = path(t, name);
         Fd f{::open(p.c_str(), O_RDONLY | O_CLOEXEC)};
         if (f.fd < 0) io_fail("cannot open", p, errno);
-        if (length == 0) {
-            struct stat st{};
-            if (::fstat(f.fd, &st) != 0) io_fail("cannot stat", p, errno);
-            if (static_cast<std::uint64_t>(st.st_size) < offset) raise(WPH_EIO, "repo", p + " is shorter than expected");
-            length = static_cast<std::uint64_t>(st.st_size) - offset;
-        }
+        struct stat st{};
+        if (::fstat(f.fd, &st) != 0) io_fail("cannot stat", p, errno);
+        auto size = static_cast<std::uint64_t>(st.st_size);
+        // Checked before allocating: a damaged index must not make us reserve gigabytes.
+        if (offset > size || length > size - offset)
+            raise(WPH_EIO, "repo", p + " is shorter than expected (" + std::to_string(size) + " bytes, wanted " +
+                                       std::to_string(offset + length) + "; truncated or damaged index?)");
+        if (length == 0) length = size - offset;
         std::string out(length, '\0');
         std::uint64_t done = 0;
         while (done < length) {
