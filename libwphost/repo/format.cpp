@@ -55,6 +55,20 @@ void append_utf8(std::string &out, unsigned long cp) {
 
 const char kHex[] = "0123456789abcdef";
 
+// Go's strconv.IsPrint for code points >= U+0080 (categories L, M, N, P, S).
+struct Range {
+    std::uint32_t lo, hi;
+};
+const Range kPrintable[] = {
+#include "repo/printable_ranges.inc"
+};
+
+bool go_printable(std::uint32_t cp) {
+    auto it = std::upper_bound(std::begin(kPrintable), std::end(kPrintable), cp,
+                               [](std::uint32_t v, const Range &r) { return v < r.lo; });
+    return it != std::begin(kPrintable) && cp <= std::prev(it)->hi;
+}
+
 // ---------------------------------------------------------------- JSON reading helpers
 const json::object &as_object(const json::value &v, const char *what) {
     if (!v.is_object()) bad(std::string(what) + " is not a JSON object");
@@ -300,10 +314,10 @@ std::string go_quote_body(std::string_view s) {
             out += "\\x";
             out.push_back(kHex[cp >> 4]);
             out.push_back(kHex[cp & 15]);
-        } else if (cp >= 0x80 && cp < 0xa0) {
-            // C1 controls are not printable to Go either.
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04lx", static_cast<unsigned long>(cp));
+        } else if (cp >= 0x80 && !go_printable(static_cast<std::uint32_t>(cp))) {
+            char buf[24];
+            if (cp < 0x10000) std::snprintf(buf, sizeof buf, "\\u%04lx", static_cast<unsigned long>(cp));
+            else std::snprintf(buf, sizeof buf, "\\U%08lx", static_cast<unsigned long>(cp));
             out += buf;
         } else {
             append_utf8(out, static_cast<unsigned long>(cp));
@@ -322,7 +336,8 @@ std::optional<std::string> go_unquote_body(std::string_view s) {
     };
     for (std::size_t i = 0; i < s.size(); ++i) {
         char c = s[i];
-        if (c == '"') return std::nullopt;  // an unescaped quote cannot be in a quoted body
+        // An unescaped quote or newline cannot stand in a Go double-quoted string.
+        if (c == '"' || c == '\n') return std::nullopt;
         if (c != '\\') {
             out.push_back(c);
             continue;
@@ -339,7 +354,6 @@ std::optional<std::string> go_unquote_body(std::string_view s) {
         case 'v': out.push_back('\v'); break;
         case '\\': out.push_back('\\'); break;
         case '"': out.push_back('"'); break;
-        case '\'': out.push_back('\''); break;
         case 'x': {
             if (i + 2 >= s.size()) return std::nullopt;
             int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
@@ -434,11 +448,15 @@ std::optional<Time> parse_time(std::string_view s) {
         return true;
     };
     int Y, M, D, h, m, sec;
+    // As strict as Go 1.19's time.Parse(time.RFC3339): 'T' and 'Z' exactly,
+    // the day checked against its month, no leap second.
     if (s.size() < 20 || !num(0, 4, Y) || s[4] != '-' || !num(5, 2, M) || s[7] != '-' || !num(8, 2, D) ||
-        (s[10] != 'T' && s[10] != 't') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, m) || s[16] != ':' ||
-        !num(17, 2, sec))
+        s[10] != 'T' || !num(11, 2, h) || s[13] != ':' || !num(14, 2, m) || s[16] != ':' || !num(17, 2, sec))
         return std::nullopt;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+    static const int days_in[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (M < 1 || M > 12 || D < 1 || h > 23 || m > 59 || sec > 59) return std::nullopt;
+    if (D > days_in[M - 1] + (M == 2 && leap ? 1 : 0)) return std::nullopt;
     std::size_t i = 19;
     std::int32_t nsec = 0;
     if (i < s.size() && s[i] == '.') {
@@ -453,7 +471,7 @@ std::optional<Time> parse_time(std::string_view s) {
         for (int k = digits; k < 9; ++k) nsec *= 10;
     }
     std::int32_t offset = 0;
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    if (i < s.size() && s[i] == 'Z') {
         ++i;
     } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
         int oh, om;
