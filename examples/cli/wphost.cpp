@@ -390,6 +390,11 @@ int cmd_repo(const Args &a) {
         return 0;
     }
     auto repo = wphost::Repo::open(engine, repo_options(a));
+    {
+        json::value info = json::parse(repo.info());
+        for (auto &e : info.at("index_errors").as_array())
+            std::cerr << "warning: " << std::string(e.as_string()) << " (run 'wphost repo check')\n";
+    }
     if (sub == "backup") {
         if (a.stdin_) {
             if (!rest.empty()) throw UsageError("--stdin takes no paths");
@@ -624,6 +629,9 @@ int cmd_repo(const Args &a) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    // restic 0.14's `unlock` probes the holders of locks on this host with
+    // SIGHUP; a running backup must survive that (restic's own does).
+    std::signal(SIGHUP, SIG_IGN);
     Args a;
     try {
         a = parse_args(argc, argv);

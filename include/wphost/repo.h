@@ -51,7 +51,9 @@ WPH_API int wph_repo_open(wph_repo **out, wph_engine *engine, const wph_repo_opt
 WPH_API void wph_repo_free(wph_repo *repo);
 
 /* {"location", "id", "version", "chunker_polynomial", "key_id",
- *  "index_files", "blobs"}. Free with wph_str_free. */
+ *  "index_files", "blobs", "index_errors"}. index_errors lists index files
+ * that are damaged (the repository still opens; check reports them and
+ * prune refuses to run). Free with wph_str_free. */
 WPH_API int wph_repo_info(char **json_out, wph_repo *repo);
 
 /* Snapshots, oldest first, as restic's `snapshots --json` shows them. filter

@@ -295,7 +295,7 @@ WPH_API int wph_repo_info(char **json_out, wph_repo *repo) {
         std::snprintf(pol, sizeof pol, "%llx", static_cast<unsigned long long>(r.config().chunker_polynomial));
         json::object o{{"location", r.backend().location()}, {"id", r.config().id}, {"version", r.version()},
                        {"chunker_polynomial", pol}, {"key_id", r.key_id()}, {"index_files", r.index_files().size()},
-                       {"blobs", r.blob_count()}};
+                       {"blobs", r.blob_count()}, {"index_errors", jstrings(r.index_errors())}};
         *json_out = dup_out(wph::util::to_json(o));
         return 0;
     });

@@ -45,6 +45,9 @@ PruneStats prune(Repository &repo, bool dry_run, Job *job) {
         }
     } unlock{repo};
     repo.load_index();
+    if (auto errs = repo.index_errors(); !errs.empty())
+        raise(WPH_EIO, "repo", "refusing to prune with a damaged index (" + errs.front() +
+                                   "): packs it describes would look unused; repair the index first");
 
     if (job) job->report("finding used blobs", 0, 4);
     auto used = used_blobs(repo, job);

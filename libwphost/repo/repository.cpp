@@ -121,15 +121,20 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> be, const 
     if (names.empty()) raise(WPH_EIO, "repo", "repository at " + r->be_->location() + " has no key files");
     bool found = false;
     int tried = 0;
+    std::vector<std::string> damaged;  // reported only if no key opens
     for (auto &name : names) {
         if (++tried > 20) break;  // restic's limit
         auto raw = r->be_->load(FileType::key, name);
-        if (to_hex(sha256(raw)) != name) corrupt("key file " + name + " does not match its name (damaged)");
+        if (to_hex(sha256(raw)) != name) {
+            damaged.push_back("key file " + name + " does not match its name (damaged)");
+            continue;
+        }
         KeyFile kf;
         try {
             kf = decode_key_file(raw);
         } catch (const Error &e) {
-            corrupt("key file " + name + ": " + e.message());
+            damaged.push_back("key file " + name + ": " + e.message());
+            continue;
         }
         auto user = derive_user_key(password, kf.salt, kf.N, kf.r, kf.p);
         auto plain = repo::open(user, kf.data);
@@ -137,12 +142,16 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> be, const 
         try {
             r->key_ = decode_master_key(*plain);
         } catch (const Error &e) {
-            corrupt("key file " + name + ": " + e.message());
+            damaged.push_back("key file " + name + ": " + e.message());
+            continue;
         }
         r->key_id_ = name;
         found = true;
         break;
     }
+    if (!found && !damaged.empty())
+        corrupt("no key of " + r->be_->location() + " opens with this password, and " + damaged.front() +
+                (damaged.size() > 1 ? " (and " + std::to_string(damaged.size() - 1) + " more)" : ""));
     if (!found) raise(WPH_EAUTH, "repo", "wrong password: no key of " + r->be_->location() + " opens with it");
     auto sealed = r->be_->load(FileType::config, "config");
     auto plain = repo::open(r->key_, sealed);
@@ -215,14 +224,18 @@ std::string Repository::resolve(FileType t, const std::string &prefix) {
 
 void Repository::load_index() {
     std::unordered_map<Id, BlobLocation, IdHash> data, tree;
-    std::vector<std::string> files;
+    std::vector<std::string> files, errors;
     for (auto &name : list(FileType::index)) {
         IndexFile idx;
         try {
             idx = decode_index(load_unpacked(FileType::index, name), config_.version);
         } catch (const Error &e) {
-            if (e.code() == WPH_EINVALID) corrupt("index/" + name + ": " + e.message());
-            throw;
+            // A damaged index file must not lock the user out: what it
+            // described is treated as missing, check reports it, and prune
+            // refuses to run until it is repaired.
+            if (e.code() != WPH_EINVALID && e.code() != WPH_EIO) throw;
+            errors.push_back(e.code() == WPH_EINVALID ? "index/" + name + ": " + e.message() : e.message());
+            continue;
         }
         for (auto &p : idx.packs)
             for (auto &b : p.blobs) (b.type == BlobType::tree ? tree : data).emplace(b.id, BlobLocation{p.id, b});
@@ -232,6 +245,12 @@ void Repository::load_index() {
     data_ = std::move(data);
     tree_ = std::move(tree);
     index_files_ = std::move(files);
+    index_errors_ = std::move(errors);
+}
+
+std::vector<std::string> Repository::index_errors() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return index_errors_;
 }
 
 std::optional<BlobLocation> Repository::lookup(BlobType t, const Id &id) const {
@@ -290,7 +309,11 @@ std::vector<PackEntry> Repository::open_pack_header(std::string_view sealed) {
 
 std::string Repository::load_blob(BlobType t, const Id &id) {
     auto loc = lookup(t, id);
-    if (!loc) corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " is not in the index");
+    if (!loc) {
+        auto errs = index_errors();
+        corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " is not in the index" +
+                (errs.empty() ? std::string() : " (the index is damaged: " + errs.front() + ")"));
+    }
     auto pack = to_hex(loc->pack);
     auto raw = be_->load(FileType::pack, pack, loc->entry.offset, loc->entry.length);
     return open_blob(loc->entry, raw, "pack data/" + pack.substr(0, 2) + "/" + pack);
@@ -435,7 +458,7 @@ std::vector<std::pair<std::string, Snapshot>> Repository::snapshots() {
             out.emplace_back(name, decode_snapshot(load_unpacked(FileType::snapshot, name)));
         } catch (const Error &e) {
             if (e.code() == WPH_EINVALID) corrupt("snapshots/" + name + ": " + e.message());
-            throw;
+            throw;  // its message names the file already
         }
     }
     std::stable_sort(out.begin(), out.end(), [](auto &a, auto &b) { return a.second.time < b.second.time; });

@@ -112,6 +112,8 @@ public:
     void write_index(std::vector<IndexPack> packs, const std::vector<Id> &supersedes);
     // Every pack known to the index, with its blobs.
     std::vector<IndexPack> index_packs() const;
+    // Index files that could not be loaded (damaged), with the reason.
+    std::vector<std::string> index_errors() const;
     // Index file names loaded.
     const std::vector<std::string> &index_files() const { return index_files_; }
 
@@ -159,7 +161,7 @@ private:
     std::unordered_set<Id, IdHash> pending_data_, pending_tree_;  // being written
     std::unique_ptr<Packer> packer_[2];
     std::vector<IndexPack> unindexed_;  // packs written, not yet in an index file
-    std::vector<std::string> index_files_;
+    std::vector<std::string> index_files_, index_errors_;
     // The lock is rewritten every few minutes so that others never see it
     // as stale while this process works (restic refreshes every 5 minutes).
     void refresh_loop();
