@@ -109,6 +109,14 @@ std::int64_t get_int(const json::object &o, const char *key) {
     bad(std::string("\"") + key + "\" is not an integer");
 }
 
+// A field that restic declares as a 32-bit number: larger values are refused
+// (Go's decoder refuses them), never truncated.
+std::uint32_t get_u32(const json::object &o, const char *key, bool required = false) {
+    auto v = get_uint(o, key, required);
+    if (v > UINT32_MAX) bad(std::string("\"") + key + "\" is larger than 32 bits");
+    return static_cast<std::uint32_t>(v);
+}
+
 Id get_id(const json::object &o, const char *key) {
     Id id{};
     auto s = get_string(o, key, true);
@@ -476,6 +484,7 @@ std::optional<Time> parse_time(std::string_view s) {
     } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
         int oh, om;
         if (!num(i + 1, 2, oh) || i + 3 >= s.size() || s[i + 3] != ':' || !num(i + 4, 2, om)) return std::nullopt;
+        if (oh > 23 || om > 59) return std::nullopt;  // an offset that could not be written back
         offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
         i += 6;
     } else {
@@ -507,7 +516,7 @@ Config decode_config(std::string_view text) {
     auto v = parse(text, "config");
     auto &o = as_object(v, "config");
     Config c;
-    c.version = static_cast<unsigned>(get_uint(o, "version", true));
+    c.version = get_u32(o, "version", true);
     if (c.version < 1 || c.version > 2) bad("unsupported repository version " + std::to_string(c.version));
     c.id = get_string(o, "id", true);
     auto pol = get_string(o, "chunker_polynomial", true);
@@ -834,12 +843,12 @@ std::vector<Node> decode_tree(std::string_view text) {
         n.name = std::move(*name);
         if (n.name.empty()) bad("tree node has an empty name");
         n.type = node_type_from(get_string(no, "type", true));
-        n.mode = static_cast<std::uint32_t>(get_uint(no, "mode"));
+        n.mode = get_u32(no, "mode");
         n.mtime = get_time(no, "mtime", false);
         n.atime = get_time(no, "atime", false);
         n.ctime = get_time(no, "ctime", false);
-        n.uid = static_cast<std::uint32_t>(get_uint(no, "uid"));
-        n.gid = static_cast<std::uint32_t>(get_uint(no, "gid"));
+        n.uid = get_u32(no, "uid");
+        n.gid = get_u32(no, "gid");
         n.user = get_string(no, "user");
         n.group = get_string(no, "group");
         n.inode = get_uint(no, "inode");
@@ -903,8 +912,8 @@ Snapshot decode_snapshot(std::string_view text) {
     s.paths = get_strings(o, "paths");
     s.hostname = get_string(o, "hostname");
     s.username = get_string(o, "username");
-    s.uid = static_cast<std::uint32_t>(get_uint(o, "uid"));
-    s.gid = static_cast<std::uint32_t>(get_uint(o, "gid"));
+    s.uid = get_u32(o, "uid");
+    s.gid = get_u32(o, "gid");
     s.excludes = get_strings(o, "excludes");
     s.tags = get_strings(o, "tags");
     s.original = get_opt_id(o, "original");
@@ -935,8 +944,8 @@ Lock decode_lock(std::string_view text) {
     l.hostname = get_string(o, "hostname");
     l.username = get_string(o, "username");
     l.pid = get_int(o, "pid");
-    l.uid = static_cast<std::uint32_t>(get_uint(o, "uid"));
-    l.gid = static_cast<std::uint32_t>(get_uint(o, "gid"));
+    l.uid = get_u32(o, "uid");
+    l.gid = get_u32(o, "gid");
     return l;
 }
 

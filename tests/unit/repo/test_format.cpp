@@ -132,6 +132,16 @@ const std::string kTreeRoot4 =
     R"~({"name":"ok","type":"dir","mode":2147484141,"mtime":"2026-11-23T00:58:05.28858488-03:30","atime":"2026-11-23T00:58:05.28858488-03:30","ctime":"2026-11-23T00:58:05.28858488-03:30","uid":0,"gid":0,"user":"root","group":"root","inode":10993973,"device_id":65024,"content":null,"subtree":"c8ba76ed51b531e260b130783c35df16e10dc693a865ed8535166abe60ebcf42"})~"
     R"~(]})~" "\n";
 
+// v2 repo, TZ=UTC: names ending in characters new in Unicode 14.0 (U+0870, U+1AFF0, U+1FAE0, U+2E5D, U+0C5D), which go1.19 (Unicode 13.0) does not know and so escapes, and one é. ID 1b85a3a9ff8319a8cb0552b9aed07bef289415401a08a5be631ae5fb4aeab7b5
+const std::string kTreeUnicode14 =
+    R"~({"nodes":[{"name":"ar\\u0870","type":"file","mode":420,"mtime":"2023-11-14T22:13:20Z","atime":"2023-11-14T22:13:20Z","ctime":"2026-11-23T04:54:09.364700229Z","uid":0,"gid":0,"user":"root","group":"root","inode":11297025,"device_id":65024,"size":1,"links":1,"content":["8e35c2cd3bf6641bdb0e2050b76932cbb2e6034a0ddacc1d9bea82a6ba57f7cf"]},)~"
+    R"~({"name":"kana\\U0001aff0","type":"file","mode":420,"mtime":"2023-11-14T22:13:20Z","atime":"2023-11-14T22:13:20Z","ctime":"2026-11-23T04:54:09.364913486Z","uid":0,"gid":0,"user":"root","group":"root","inode":11297029,"device_id":65024,"size":1,"links":1,"content":["8e35c2cd3bf6641bdb0e2050b76932cbb2e6034a0ddacc1d9bea82a6ba57f7cf"]},)~"
+    R"~({"name":"melt\\U0001fae0","type":"file","mode":420,"mtime":"2023-11-14T22:13:20Z","atime":"2023-11-14T22:13:20Z","ctime":"2026-11-23T04:54:09.364781269Z","uid":0,"gid":0,"user":"root","group":"root","inode":11297026,"device_id":65024,"size":1,"links":1,"content":["8e35c2cd3bf6641bdb0e2050b76932cbb2e6034a0ddacc1d9bea82a6ba57f7cf"]},)~"
+    R"~({"name":"old)~" "\xc3\xa9" R"~(","type":"file","mode":420,"mtime":"2023-11-14T22:13:20Z","atime":"2023-11-14T22:13:20Z","ctime":"2026-11-23T04:54:09.364953396Z","uid":0,"gid":0,"user":"root","group":"root","inode":11297030,"device_id":65024,"size":1,"links":1,"content":["8e35c2cd3bf6641bdb0e2050b76932cbb2e6034a0ddacc1d9bea82a6ba57f7cf"]},)~"
+    R"~({"name":"punct\\u2e5d","type":"file","mode":420,"mtime":"2023-11-14T22:13:20Z","atime":"2023-11-14T22:13:20Z","ctime":"2026-11-23T04:54:09.364874098Z","uid":0,"gid":0,"user":"root","group":"root","inode":11297028,"device_id":65024,"size":1,"links":1,"content":["8e35c2cd3bf6641bdb0e2050b76932cbb2e6034a0ddacc1d9bea82a6ba57f7cf"]},)~"
+    R"~({"name":"te\\u0c5d","type":"file","mode":420,"mtime":"2023-11-14T22:13:20Z","atime":"2023-11-14T22:13:20Z","ctime":"2026-11-23T04:54:09.364829131Z","uid":0,"gid":0,"user":"root","group":"root","inode":11297027,"device_id":65024,"size":1,"links":1,"content":["8e35c2cd3bf6641bdb0e2050b76932cbb2e6034a0ddacc1d9bea82a6ba57f7cf"]})~"
+    R"~(]})~" "\n";
+
 // ==================================================================== fixtures: snapshots (§9), index (§6), config (§1.4), keys (§2), locks (§10)
 
 // v1 repo, TZ=UTC
@@ -570,6 +580,26 @@ TEST_CASE("go_quote_body escapes valid non-printable characters like strconv.Quo
     }
 }
 
+TEST_CASE("go_quote_body escapes characters unknown to Go 1.19's Unicode 13.0 tables (restic 0.14 names)",
+          "[repo][format]") {
+    // restic 0.14 is built with go1.19, whose unicode tables are version
+    // 13.0.0: characters added in Unicode 14.0 are unassigned to it, hence not
+    // printable, hence escaped. As found in kTreeUnicode14.
+    const QuotedName cases[] = {
+        {"ar\xe0\xa1\xb0", R"(ar\u0870)"},               // U+0870 ARABIC LETTER ALEF WITH ATTACHED FATHA
+        {"kana\xf0\x9a\xbf\xb0", R"(kana\U0001aff0)"},  // U+1AFF0 KATAKANA LETTER MINNAN TONE-2
+        {"melt\xf0\x9f\xab\xa0", R"(melt\U0001fae0)"},  // U+1FAE0 MELTING FACE
+        {"punct\xe2\xb9\x9d", R"(punct\u2e5d)"},         // U+2E5D OBLIQUE HYPHEN
+        {"te\xe0\xb1\x9d", R"(te\u0c5d)"},               // U+0C5D TELUGU LETTER NAKAARA POLLU
+        {"old\xc3\xa9", "old\xc3\xa9"},
+    };
+    for (auto &c : cases) {
+        INFO("name " << show(c.name));
+        CHECK(show(go_quote_body(c.name)) == show(c.quoted));
+        CHECK(go_unquote_body(c.quoted) == c.name);
+    }
+}
+
 TEST_CASE("go_unquote_body decodes every Go escape", "[repo][format]") {
     CHECK(go_unquote_body(R"(\a\b\f\n\r\t\v\\\")") == "\a\b\f\n\r\t\v\\\"");
     CHECK(go_unquote_body(R"(\x41\x7f\xff\xFF)") == "A\x7f\xff\xff");
@@ -799,12 +829,31 @@ TEST_CASE("parse_time is as strict as Go's time.Parse(RFC3339) in go1.19", "[rep
     }
 }
 
+TEST_CASE("what parse_time accepts, format_time writes back in a form parse_time reads", "[repo][format]") {
+    // Offsets with minutes >= 60 are accepted by parse_time; with 99 hours
+    // format_time then writes a three-digit hour ("+100:39") that neither
+    // parse_time nor Go's time.Parse reads, so a decoded and re-encoded tree,
+    // snapshot or lock could not be loaded again.
+    for (const char *s : {"2023-11-14T22:13:20+99:99", "2023-11-14T22:13:20-99:60", "2023-11-14T22:13:20+00:60",
+                          "2023-11-14T22:13:20+23:59", "2023-11-14T22:13:20+99:59"}) {
+        INFO(s);
+        if (auto t = parse_time(s)) {
+            INFO("written back as " << format_time(*t));
+            CHECK(parse_time(format_time(*t)).has_value());
+        }
+    }
+}
+
 TEST_CASE("parse_time(format_time(t)) == t, offset included, for random times", "[repo][format]") {
     std::mt19937_64 rng(3339);
     std::uniform_int_distribution<std::int64_t> sec(-62135596800 + 86400, 253402300799 - 86400);
     std::uniform_int_distribution<std::int32_t> nsec(0, 999999999), minutes(-14 * 60, 14 * 60), coin(0, 3);
     for (int i = 0; i < 2000; ++i) {
-        Time t = at(sec(rng), coin(rng) == 0 ? 0 : nsec(rng), coin(rng) == 0 ? 0 : minutes(rng) * 60);
+        // One draw per statement: argument evaluation order differs between compilers.
+        const std::int64_t secs = sec(rng);
+        const std::int32_t ns = coin(rng) == 0 ? 0 : nsec(rng);
+        const std::int32_t offset = coin(rng) == 0 ? 0 : minutes(rng) * 60;
+        Time t = at(secs, ns, offset);
         std::string s = format_time(t);
         INFO(s);
         auto back = parse_time(s);
@@ -874,6 +923,7 @@ TEST_CASE("tree fixtures are the bytes restic 0.14 hashed", "[repo][format]") {
     CHECK(to_hex(sha256(kTreeOdd)) == "c8ba76ed51b531e260b130783c35df16e10dc693a865ed8535166abe60ebcf42");
     CHECK(to_hex(sha256(kTreeNonPrintable)) == "a6338c644f61feb67f911ebf5cd72a7f32d209735ea823aa32e4e301c850187d");
     CHECK(to_hex(sha256(kTreeRoot4)) == "223bb79cff129f1e29126f387a37fbe490001f20b37ac65e6f95841185d82851");
+    CHECK(to_hex(sha256(kTreeUnicode14)) == "1b85a3a9ff8319a8cb0552b9aed07bef289415401a08a5be631ae5fb4aeab7b5");
 }
 
 TEST_CASE("encode_tree(decode_tree(blob)) reproduces restic 0.14 tree blobs byte for byte", "[repo][format]") {
@@ -893,6 +943,12 @@ TEST_CASE("encode_tree(decode_tree(blob)) reproduces a restic 0.14 tree with non
           "[repo][format]") {
     // See "go_quote_body escapes valid non-printable characters like strconv.Quote".
     CHECK_SAME_BYTES(kTreeNonPrintable, encode_tree(decode_tree(kTreeNonPrintable)));
+}
+
+TEST_CASE("encode_tree(decode_tree(blob)) reproduces a restic 0.14 tree with Unicode 14.0 characters in names",
+          "[repo][format]") {
+    // See "go_quote_body escapes characters unknown to Go 1.19's Unicode 13.0 tables".
+    CHECK_SAME_BYTES(kTreeUnicode14, encode_tree(decode_tree(kTreeUnicode14)));
 }
 
 TEST_CASE("decode_tree reads every field of restic 0.14 nodes", "[repo][format]") {
@@ -1147,9 +1203,12 @@ TEST_CASE("decode(encode(nodes)) == nodes for random names and fields", "[repo][
             n.name = name;
             n.type = NodeType(type(rng));
             n.mode = small(rng) ? u32(rng) : 0;
-            n.mtime = at(sec(rng), nsec(rng), off(rng) * 60);
-            n.atime = at(sec(rng), small(rng) ? nsec(rng) : 0, 0);
-            n.ctime = at(sec(rng), nsec(rng), off(rng) * 60);
+            // One draw per statement: argument evaluation order differs between compilers.
+            for (Time *t : {&n.mtime, &n.atime, &n.ctime}) {
+                t->sec = sec(rng);
+                t->nsec = small(rng) ? nsec(rng) : 0;
+                t->offset = off(rng) * 60;
+            }
             n.uid = u32(rng);
             n.gid = u32(rng);
             if (small(rng)) n.user = "user<" + std::to_string(u32(rng)) + ">";
@@ -1279,6 +1338,23 @@ TEST_CASE("decode_tree refuses names restic 0.14's strconv.Unquote refuses", "[r
     const std::string t = R"(,"content":[]})";
     CHECK_REFUSED(decode_tree(R"({"nodes":[{"name":"it\\'s","type":"file")" + t + "]}"));
     CHECK_REFUSED(decode_tree(R"({"nodes":[{"name":"a\nb","type":"file")" + t + "]}"));
+}
+
+TEST_CASE("decoders refuse numbers too large for restic's uint32 fields, as Go's decoder does", "[repo][format]") {
+    // Go's encoding/json refuses to unmarshal 4294967296 into a uint32 (or a
+    // repository version into anything but 1..2), so restic 0.14 refuses the
+    // whole file; a silent truncation would turn uid 4294967297 into uid 1.
+    const std::string node = R"({"nodes":[{"name":"f","type":"file","mtime":"2023-11-14T22:13:20Z",)";
+    CHECK_REFUSED(decode_tree(node + R"("uid":4294967297,"content":[]}]})"));
+    CHECK_REFUSED(decode_tree(node + R"("gid":4294967296,"content":[]}]})"));
+    CHECK_REFUSED(decode_tree(node + R"("mode":4294967716,"content":[]}]})"));
+    const std::string snap = R"({"time":"2026-11-23T05:26:02+01:00","tree":")" + std::string(kEmptyTreeId) + "\"";
+    CHECK_REFUSED(decode_snapshot(snap + R"(,"uid":4294967297})"));
+    CHECK_REFUSED(decode_snapshot(snap + R"(,"gid":4294967297})"));
+    CHECK_REFUSED(decode_lock(R"({"time":"2026-11-23T05:26:02+01:00","uid":4294967297})"));
+    CHECK_REFUSED(decode_config(R"({"version":4294967297,"id":"8b488dbebdee641be002aa5c839f9c336fd9db55e67689c47af383bd11d719c7","chunker_polynomial":"2fd3d4f285a625"})"));
+    // The largest values do decode.
+    CHECK(decode_tree(node + R"("uid":4294967295,"gid":4294967295,"mode":4294967295,"content":[]}]})")[0].uid == 4294967295u);
 }
 
 // ==================================================================== snapshots (§9)
@@ -1487,6 +1563,7 @@ TEST_CASE("decode_pack_header refuses malformed headers", "[repo][format]") {
         CHECK_REFUSED(decode_pack_header(v2 + entry(2, 50, 0), 2));
     }
     SECTION("blob shorter than the crypto overhead") {
+        // wphost's own sanity check (restic 0.14 parses such an entry and fails later, on decryption).
         CHECK_REFUSED(decode_pack_header(entry(0, 31), 1));
         CHECK_REFUSED(decode_pack_header(entry(2, 0, 5), 2));
         CHECK_NOTHROW(decode_pack_header(entry(0, 32), 1));
