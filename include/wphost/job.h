@@ -48,8 +48,8 @@ typedef struct wph_progress {
     char item[256];          /* the file being worked on ("" if none), truncated */
 } wph_progress;
 
-/* Called on a worker thread each time the job reports progress. `progress`
- * is valid during the call only. Return 0 to go on; any other value cancels
+/* Called on a worker thread each time the job reports progress, never twice
+ * at once for one job. `progress` is valid during the call only. Return 0 to go on; any other value cancels
  * the job, which then ends WPH_JOB_CANCELLED with code WPH_EUSER. Do not
  * call wph_job_wait on the same job from inside the callback. */
 typedef int (*wph_progress_cb)(const wph_progress *progress, void *payload);

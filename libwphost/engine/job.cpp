@@ -67,7 +67,10 @@ void Job::notify_progress_locked(std::unique_lock<std::mutex> &lock) {
     wph_progress snapshot = progress_;
     lock.unlock();
     cancel_.check(snapshot.phase);
-    if (cb_ && cb_(&snapshot, payload_) != 0) cancel_.cancel(WPH_EUSER);
+    if (cb_) {
+        std::lock_guard<std::mutex> one_at_a_time(cb_mu_);
+        if (cb_(&snapshot, payload_) != 0) cancel_.cancel(WPH_EUSER);
+    }
     cancel_.check(snapshot.phase);
 }
 

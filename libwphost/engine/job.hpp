@@ -80,6 +80,7 @@ private:
     std::atomic<int> state_{WPH_JOB_PENDING};
     CancelToken cancel_;
     mutable std::mutex mu_;
+    std::mutex cb_mu_;  // one progress callback at a time, even from several workers
     std::condition_variable cv_;
     wph_progress progress_{};
     std::chrono::steady_clock::time_point started_{};

@@ -1,4 +1,10 @@
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <fcntl.h>
 #include <map>
 #include <sys/stat.h>
@@ -59,6 +65,71 @@ struct timespec to_ts(const Time &t) {
     raise(WPH_EIO, "repo", "cannot " + what + " " + path + ": " + errno_text(errno));
 }
 
+// Runs file restores on worker threads; the first error stops the rest.
+class FilePool {
+public:
+    explicit FilePool(unsigned workers) {
+        for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+    }
+    ~FilePool() {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (auto &t : threads_) t.join();
+    }
+    void submit(std::function<void()> task) {
+        std::unique_lock<std::mutex> l(mu_);
+        space_.wait(l, [&] { return queue_.size() < 64 || error_; });
+        if (error_) std::rethrow_exception(error_);
+        queue_.push_back(std::move(task));
+        cv_.notify_one();
+    }
+    void wait_all() {
+        std::unique_lock<std::mutex> l(mu_);
+        idle_.wait(l, [&] { return (queue_.empty() && busy_ == 0) || error_; });
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    void work() {
+        for (;;) {
+            std::function<void()> task;
+            {
+                std::unique_lock<std::mutex> l(mu_);
+                cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+                if (queue_.empty()) return;
+                task = std::move(queue_.front());
+                queue_.pop_front();
+                ++busy_;
+            }
+            space_.notify_one();
+            try {
+                if (!failed_) task();  // after a failure the rest is skipped
+            } catch (...) {
+                std::lock_guard<std::mutex> l(mu_);
+                if (!error_) error_ = std::current_exception();
+                failed_ = true;
+            }
+            {
+                std::lock_guard<std::mutex> l(mu_);
+                --busy_;
+            }
+            idle_.notify_all();
+            space_.notify_all();
+        }
+    }
+    std::mutex mu_;
+    std::condition_variable cv_, space_, idle_;
+    std::deque<std::function<void()>> queue_;
+    unsigned busy_ = 0;
+    bool stop_ = false;
+    std::exception_ptr error_;
+    std::atomic<bool> failed_{false};
+    std::vector<std::thread> threads_;
+};
+
 class Restorer {
 public:
     Restorer(Repository &repo, const RestoreOptions &opts, Job *job) : repo_(repo), opts_(opts), job_(job) {}
@@ -76,6 +147,11 @@ public:
         }, job_);
         total_ = total;
         restore_tree(snap.tree, "", opts_.target);
+        pool_.wait_all();
+        // Directories last, innermost first: a read-only directory must not
+        // stop its files from being written.
+        for (auto &[path, node] : dirs_) finish(path, node);
+        stats_.bytes = bytes_.load();
         return stats_;
     }
 
@@ -124,7 +200,7 @@ private:
                     ::rmdir(dp.c_str());  // created only to look inside
                     continue;
                 }
-                finish(dp, n);  // after the children: their creation changes the dir's mtime
+                dirs_.emplace_back(dp, n);  // finished once everything below is written
                 stats_.dirs++;
                 any = true;
                 continue;
@@ -156,9 +232,19 @@ private:
                 }
                 links_[key] = dp;
             }
-            write_file(n, dp);
+            // Created here (the directory's entries, and so its mtime, are
+            // settled before the directory is finished); filled on a worker.
+            {
+                int fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0) fs_fail("create", dp);
+                ::close(fd);
+            }
             stats_.files++;
-            break;
+            pool_.submit([this, n, dp] {
+                write_file(n, dp);
+                finish(dp, n);
+            });
+            return;
         }
         case NodeType::symlink:
             if (::symlink(n.linktarget.c_str(), dp.c_str()) != 0) fs_fail("create symlink", dp);
@@ -183,7 +269,7 @@ private:
     }
 
     void write_file(const Node &n, const std::string &dp) {
-        int fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int fd = ::open(dp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) fs_fail("create", dp);
         std::uint64_t written = 0;
         try {
@@ -199,8 +285,8 @@ private:
                     off += static_cast<std::size_t>(w);
                 }
                 written += blob.size();
-                stats_.bytes += blob.size();
-                if (job_) job_->report_bytes("restore", stats_.bytes, total_);
+                auto done = bytes_ += blob.size();
+                if (job_) job_->report_bytes("restore", done, total_);
             }
             if (written != n.size)
                 raise(WPH_EIO, "repo", "file " + dp + ": the snapshot says " + std::to_string(n.size) + " bytes, its content has " +
@@ -228,7 +314,10 @@ private:
     Job *job_;
     RestoreStats stats_;
     std::uint64_t total_ = 0;
+    std::atomic<std::uint64_t> bytes_{0};
+    std::vector<std::pair<std::string, Node>> dirs_;  // post-order
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> links_;
+    FilePool pool_{std::clamp(std::thread::hardware_concurrency(), 2u, 8u)};
 };
 
 }  // namespace
