@@ -1,8 +1,5 @@
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <thread>
 #include <cerrno>
 #include <dirent.h>
@@ -19,6 +16,7 @@
 #include "engine/error.hpp"
 #include "engine/job.hpp"
 #include "repo/ops.hpp"
+#include "repo/task_pool.hpp"
 
 namespace wph::repo {
 
@@ -104,82 +102,27 @@ private:
 };
 
 // Compresses, encrypts and stores chunks on worker threads while the
-// archiver goes on reading and chunking. A bounded queue caps the memory.
+// archiver goes on reading and chunking. The bounded queue caps the memory.
 class BlobSaver {
 public:
-    BlobSaver(Repository &repo, unsigned workers) : repo_(repo), max_queued_(workers * 2) {
-        for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
-    }
-    ~BlobSaver() {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        for (auto &t : threads_) t.join();
-    }
+    BlobSaver(Repository &repo, unsigned workers) : repo_(repo), pool_(workers, workers * 2) {}
     void submit(std::string chunk, const Id &id) {
-        std::unique_lock<std::mutex> l(mu_);
-        space_.wait(l, [&] { return queue_.size() < max_queued_ || error_; });
-        if (error_) std::rethrow_exception(error_);
-        queue_.push_back({std::move(chunk), id});
-        cv_.notify_one();
+        pool_.submit([this, chunk = std::move(chunk), id] {
+            if (auto n = repo_.save_blob(BlobType::data, chunk, id)) {
+                blobs_++;
+                bytes_ += n;
+            }
+        });
     }
     // Wait until everything submitted is stored; rethrow a worker's error.
-    void wait_all() {
-        std::unique_lock<std::mutex> l(mu_);
-        idle_.wait(l, [&] { return queue_.empty() && busy_ == 0; });
-        if (error_) std::rethrow_exception(error_);
-    }
+    void wait_all() { pool_.wait_all(); }
     std::uint64_t blobs_added() const { return blobs_.load(); }
     std::uint64_t bytes_added() const { return bytes_.load(); }
 
 private:
-    struct Item {
-        std::string data;
-        Id id;
-    };
-    void work() {
-        for (;;) {
-            Item item;
-            {
-                std::unique_lock<std::mutex> l(mu_);
-                cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
-                if (queue_.empty()) return;
-                item = std::move(queue_.front());
-                queue_.pop_front();
-                ++busy_;
-            }
-            space_.notify_one();
-            try {
-                auto n = repo_.save_blob(BlobType::data, item.data, item.id);
-                if (n) {
-                    blobs_++;
-                    bytes_ += n;
-                }
-            } catch (...) {
-                std::lock_guard<std::mutex> l(mu_);
-                if (!error_) error_ = std::current_exception();
-            }
-            {
-                std::lock_guard<std::mutex> l(mu_);
-                --busy_;
-            }
-            idle_.notify_all();
-            space_.notify_all();
-        }
-    }
-
     Repository &repo_;
-    const std::size_t max_queued_;
-    std::mutex mu_;
-    std::condition_variable cv_, space_, idle_;
-    std::deque<Item> queue_;
-    unsigned busy_ = 0;
-    bool stop_ = false;
-    std::exception_ptr error_;
     std::atomic<std::uint64_t> blobs_{0}, bytes_{0};
-    std::vector<std::thread> threads_;
+    TaskPool pool_;  // last: joined before the counters go
 };
 
 // Counts the files and bytes to back up, alongside the archiver, so
@@ -228,11 +171,6 @@ private:
     std::atomic<std::uint64_t> files_{0}, bytes_{0};
     std::thread thread_;
 };
-
-unsigned worker_count() {
-    unsigned n = std::thread::hardware_concurrency();
-    return std::clamp(n, 1u, 16u);
-}
 
 class Archiver {
 public:
@@ -627,7 +565,7 @@ private:
     BackupStats stats_;
     std::optional<Id> parent_tree_;
     VNode vroot_;
-    BlobSaver saver_{repo_, worker_count()};
+    BlobSaver saver_{repo_, TaskPool::cores()};
     std::unique_ptr<Scanner> scanner_;
     std::uint64_t files_done_ = 0, bytes_done_ = 0, current_bytes_ = 0;
     std::string read_buf_;

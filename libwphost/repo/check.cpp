@@ -1,10 +1,13 @@
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <map>
 #include <set>
 
 #include "engine/error.hpp"
 #include "engine/job.hpp"
 #include "repo/ops.hpp"
+#include "repo/task_pool.hpp"
 
 namespace wph::repo {
 
@@ -17,6 +20,54 @@ std::uint32_t le32_at(const std::string &s, std::size_t at) {
 }
 
 std::string pack_path(const std::string &id) { return "data/" + id.substr(0, 2) + "/" + id; }
+
+// Read one pack whole: its hash, its header against the index, every blob.
+void verify_pack(Repository &repo, const std::string &pid, const std::vector<PackEntry> &blobs,
+                 std::vector<std::string> &errors, std::atomic<std::uint64_t> &blobs_read) {
+    std::string bytes;
+    try {
+        bytes = repo.backend().load(FileType::pack, pid);
+    } catch (const Error &e) {
+        errors.push_back(e.message());
+        return;
+    }
+    if (to_hex(sha256(bytes)) != pid) {
+        errors.push_back(pack_path(pid) + " does not match its name (damaged)");
+        return;
+    }
+    if (bytes.size() < 4 + kCryptoOverhead) {
+        errors.push_back(pack_path(pid) + " is too short to be a pack");
+        return;
+    }
+    std::uint32_t hlen = le32_at(bytes, bytes.size() - 4);
+    if (hlen < kCryptoOverhead || hlen > bytes.size() - 4) {
+        errors.push_back(pack_path(pid) + " has an impossible header length " + std::to_string(hlen));
+        return;
+    }
+    std::vector<PackEntry> entries;
+    try {
+        entries = repo.open_pack_header(std::string_view(bytes).substr(bytes.size() - 4 - hlen, hlen));
+    } catch (const Error &e) {
+        errors.push_back(pack_path(pid) + ": " + e.message());
+        return;
+    }
+    std::set<std::tuple<int, Id, std::uint32_t, std::uint32_t, std::uint32_t>> in_index, in_header;
+    for (auto &b : blobs) in_index.insert({static_cast<int>(b.type), b.id, b.offset, b.length, b.uncompressed_length});
+    for (auto &e : entries) in_header.insert({static_cast<int>(e.type), e.id, e.offset, e.length, e.uncompressed_length});
+    if (in_index != in_header) errors.push_back(pack_path(pid) + ": the pack header and the index disagree on its blobs");
+    for (auto &e : entries) {
+        blobs_read++;
+        if (std::uint64_t(e.offset) + e.length > bytes.size() - 4 - hlen) {
+            errors.push_back(pack_path(pid) + ": blob " + to_hex(e.id) + " lies outside the pack");
+            continue;
+        }
+        try {
+            repo.open_blob(e, std::string_view(bytes).substr(e.offset, e.length), pack_path(pid));
+        } catch (const Error &x) {
+            errors.push_back(x.message());
+        }
+    }
+}
 
 }  // namespace
 
@@ -126,55 +177,23 @@ CheckResult check(Repository &repo, bool read_data, Job *job) {
         std::uint64_t total = 0, done = 0;
         for (auto &[pid, blobs] : index_packs)
             if (on_disk.count(pid)) total += on_disk[pid];
-        for (auto &[pid, blobs] : index_packs) {
-            if (!on_disk.count(pid)) continue;
+        std::mutex mu;  // guards res and done
+        std::atomic<std::uint64_t> blobs_read{0};
+        TaskPool pool(TaskPool::cores(), TaskPool::cores());  // each task holds one pack in memory
+        for (auto &[pid_ref, blobs_ref] : index_packs) {
+            if (!on_disk.count(pid_ref)) continue;
             if (job) job->cancel_token().check("check --read-data");
-            std::string bytes;
-            try {
-                bytes = repo.backend().load(FileType::pack, pid);
-            } catch (const Error &e) {
-                err(e.message());
-                continue;
-            }
-            done += bytes.size();
-            if (job) job->report_bytes("read data", done, total);
-            if (to_hex(sha256(bytes)) != pid) {
-                err(pack_path(pid) + " does not match its name (damaged)");
-                continue;
-            }
-            if (bytes.size() < 4 + kCryptoOverhead) {
-                err(pack_path(pid) + " is too short to be a pack");
-                continue;
-            }
-            std::uint32_t hlen = le32_at(bytes, bytes.size() - 4);
-            if (hlen < kCryptoOverhead || hlen > bytes.size() - 4) {
-                err(pack_path(pid) + " has an impossible header length " + std::to_string(hlen));
-                continue;
-            }
-            std::vector<PackEntry> entries;
-            try {
-                entries = repo.open_pack_header(std::string_view(bytes).substr(bytes.size() - 4 - hlen, hlen));
-            } catch (const Error &e) {
-                err(pack_path(pid) + ": " + e.message());
-                continue;
-            }
-            std::set<std::tuple<int, Id, std::uint32_t, std::uint32_t, std::uint32_t>> in_index, in_header;
-            for (auto &b : blobs) in_index.insert({static_cast<int>(b.type), b.id, b.offset, b.length, b.uncompressed_length});
-            for (auto &e : entries) in_header.insert({static_cast<int>(e.type), e.id, e.offset, e.length, e.uncompressed_length});
-            if (in_index != in_header) err(pack_path(pid) + ": the pack header and the index disagree on its blobs");
-            for (auto &e : entries) {
-                res.blobs_read++;
-                if (std::uint64_t(e.offset) + e.length > bytes.size() - 4 - hlen) {
-                    err(pack_path(pid) + ": blob " + to_hex(e.id) + " lies outside the pack");
-                    continue;
-                }
-                try {
-                    repo.open_blob(e, std::string_view(bytes).substr(e.offset, e.length), pack_path(pid));
-                } catch (const Error &x) {
-                    err(x.message());
-                }
-            }
+            pool.submit([&, pid = pid_ref, &blobs = blobs_ref] {
+                std::vector<std::string> found;
+                verify_pack(repo, pid, blobs, found, blobs_read);
+                std::lock_guard<std::mutex> l(mu);
+                for (auto &f : found) res.errors.push_back(std::move(f));
+                done += on_disk.at(pid);
+                if (job) job->report_bytes("read data", done, total);
+            });
         }
+        pool.wait_all();
+        res.blobs_read = blobs_read.load();
     }
     if (job) job->report("done", 4, 4);
     return res;

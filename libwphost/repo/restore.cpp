@@ -1,10 +1,5 @@
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <fcntl.h>
 #include <map>
 #include <sys/stat.h>
@@ -16,6 +11,7 @@
 #include "engine/error.hpp"
 #include "engine/job.hpp"
 #include "repo/ops.hpp"
+#include "repo/task_pool.hpp"
 
 namespace wph::repo {
 
@@ -64,71 +60,6 @@ struct timespec to_ts(const Time &t) {
 [[noreturn]] void fs_fail(const std::string &what, const std::string &path) {
     raise(WPH_EIO, "repo", "cannot " + what + " " + path + ": " + errno_text(errno));
 }
-
-// Runs file restores on worker threads; the first error stops the rest.
-class FilePool {
-public:
-    explicit FilePool(unsigned workers) {
-        for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
-    }
-    ~FilePool() {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        for (auto &t : threads_) t.join();
-    }
-    void submit(std::function<void()> task) {
-        std::unique_lock<std::mutex> l(mu_);
-        space_.wait(l, [&] { return queue_.size() < 64 || error_; });
-        if (error_) std::rethrow_exception(error_);
-        queue_.push_back(std::move(task));
-        cv_.notify_one();
-    }
-    void wait_all() {
-        std::unique_lock<std::mutex> l(mu_);
-        idle_.wait(l, [&] { return (queue_.empty() && busy_ == 0) || error_; });
-        if (error_) std::rethrow_exception(error_);
-    }
-
-private:
-    void work() {
-        for (;;) {
-            std::function<void()> task;
-            {
-                std::unique_lock<std::mutex> l(mu_);
-                cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
-                if (queue_.empty()) return;
-                task = std::move(queue_.front());
-                queue_.pop_front();
-                ++busy_;
-            }
-            space_.notify_one();
-            try {
-                if (!failed_) task();  // after a failure the rest is skipped
-            } catch (...) {
-                std::lock_guard<std::mutex> l(mu_);
-                if (!error_) error_ = std::current_exception();
-                failed_ = true;
-            }
-            {
-                std::lock_guard<std::mutex> l(mu_);
-                --busy_;
-            }
-            idle_.notify_all();
-            space_.notify_all();
-        }
-    }
-    std::mutex mu_;
-    std::condition_variable cv_, space_, idle_;
-    std::deque<std::function<void()>> queue_;
-    unsigned busy_ = 0;
-    bool stop_ = false;
-    std::exception_ptr error_;
-    std::atomic<bool> failed_{false};
-    std::vector<std::thread> threads_;
-};
 
 class Restorer {
 public:
@@ -317,7 +248,7 @@ private:
     std::atomic<std::uint64_t> bytes_{0};
     std::vector<std::pair<std::string, Node>> dirs_;  // post-order
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> links_;
-    FilePool pool_{std::clamp(std::thread::hardware_concurrency(), 2u, 8u)};
+    TaskPool pool_{TaskPool::cores(2, 8), 64};
 };
 
 }  // namespace
