@@ -592,22 +592,13 @@ int cmd_repo(const Args &a) {
             }
             return 0;
         }
-        if (op == "add") {
-            if (a.new_password_file.empty()) throw UsageError("repo key add needs --new-password-file");
+        if (op == "add" || op == "passwd") {
+            if (a.new_password_file.empty()) throw UsageError("repo key " + op + " needs --new-password-file");
             std::string pw = read_first_line(a.new_password_file, "new password file");
-            std::string id = repo.add_key(pw);
+            std::string id = op == "add" ? repo.add_key(pw) : repo.change_password(pw);
             std::fill(pw.begin(), pw.end(), '\0');
             if (a.json) std::cout << json::serialize(json::object{{"id", id}}) << "\n";
-            else std::cout << "saved new key as " << id.substr(0, 8) << "\n";
-            return 0;
-        }
-        if (op == "passwd") {
-            if (a.new_password_file.empty()) throw UsageError("repo key passwd needs --new-password-file");
-            std::string pw = read_first_line(a.new_password_file, "new password file");
-            std::string id = repo.change_password(pw);
-            std::fill(pw.begin(), pw.end(), '\0');
-            if (a.json) std::cout << json::serialize(json::object{{"id", id}}) << "\n";
-            else std::cout << "saved new key as " << id.substr(0, 8) << " and removed the old one\n";
+            else std::cout << "saved new key as " << id.substr(0, 8) << (op == "add" ? "" : " and removed the old one") << "\n";
             return 0;
         }
         if (op == "remove") {

@@ -68,6 +68,9 @@ wph_job *make_job(std::shared_ptr<Job> job);
 // A malloc'ed copy, handed out "free with wph_str_free".
 char *dup_out(const std::string &s);
 
+// The progress callback and payload of optional job options (checked).
+std::pair<wph_progress_cb, void *> job_callbacks(const wph_job_options *opts);
+
 // Check and copy an option struct, rejecting unknown versions.
 void check_options_version(unsigned got, unsigned known, const char *type);
 

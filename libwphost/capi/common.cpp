@@ -61,6 +61,12 @@ wph_job *make_job(std::shared_ptr<Job> job) {
     return h;
 }
 
+std::pair<wph_progress_cb, void *> job_callbacks(const wph_job_options *opts) {
+    if (!opts) return {nullptr, nullptr};
+    check_options_version(opts->version, WPH_JOB_OPTIONS_VERSION, "wph_job_options");
+    return {opts->progress_cb, opts->payload};
+}
+
 void check_options_version(unsigned got, unsigned known, const char *type) {
     if (got == 0 || got > known)
         raise(WPH_EINVALID, "engine",

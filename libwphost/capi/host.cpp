@@ -28,13 +28,7 @@ WPH_API int wph_host_check_start(wph_job **out, wph_engine *engine, const wph_jo
     return guard([&] {
         require(out, "out", "wph_host_check_start");
         *out = nullptr;
-        wph_progress_cb cb = nullptr;
-        void *payload = nullptr;
-        if (opts) {
-            check_options_version(opts->version, WPH_JOB_OPTIONS_VERSION, "wph_job_options");
-            cb = opts->progress_cb;
-            payload = opts->payload;
-        }
+        auto [cb, payload] = job_callbacks(opts);
         *out = make_job(start_host_check(*check_engine(engine)->engine, cb, payload));
         return 0;
     });

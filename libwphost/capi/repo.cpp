@@ -185,15 +185,16 @@ std::string mode_string(const Node &n) {
 
 std::shared_ptr<wph::Job> start(wph_repo *h, const char *kind, const wph_job_options *opts,
                                 std::function<std::string(wph::Job &, Repository &)> work) {
-    wph_progress_cb cb = nullptr;
-    void *payload = nullptr;
-    if (opts) {
-        check_options_version(opts->version, WPH_JOB_OPTIONS_VERSION, "wph_job_options");
-        cb = opts->progress_cb;
-        payload = opts->payload;
-    }
+    auto [cb, payload] = job_callbacks(opts);
     auto repo = h->repo;
     return h->engine->start_job(kind, cb, payload, [repo, work = std::move(work)](wph::Job &j) { return work(j, *repo); });
+}
+
+json::object prune_json(const PruneStats &st) {
+    return json::object{{"packs_kept", st.packs_kept}, {"packs_deleted", st.packs_deleted},
+                        {"packs_repacked", st.packs_repacked}, {"unreferenced_packs", st.unreferenced_packs},
+                        {"blobs_repacked", st.blobs_repacked}, {"used_blobs", st.used_blobs},
+                        {"index_files_replaced", st.index_files_replaced}, {"bytes_freed", st.bytes_freed}};
 }
 
 std::string backup_result(const BackupResult &r) {
@@ -500,13 +501,7 @@ WPH_API int wph_repo_forget_start(wph_job **out, wph_repo *repo, const char *pol
             json::array groups;
             std::uint64_t removed = 0;
             {
-                r.lock(true);
-                struct Unlock {
-                    Repository &r;
-                    ~Unlock() {
-                        try { r.unlock(); } catch (...) {}
-                    }
-                } unlock{r};
+                RepoLock lock(r, true);
                 auto plan = plan_forget(r.snapshots(), p, f, time_now());
                 for (auto &g : plan) {
                     json::array keep, remove;
@@ -528,11 +523,7 @@ WPH_API int wph_repo_forget_start(wph_job **out, wph_repo *repo, const char *pol
             json::value pr = nullptr;
             if (and_prune) {
                 j.report("prune", 1, 2);
-                auto st = prune(r, dry_run, &j);
-                pr = json::object{{"packs_kept", st.packs_kept}, {"packs_deleted", st.packs_deleted},
-                                  {"packs_repacked", st.packs_repacked}, {"unreferenced_packs", st.unreferenced_packs},
-                                  {"blobs_repacked", st.blobs_repacked}, {"used_blobs", st.used_blobs},
-                                  {"index_files_replaced", st.index_files_replaced}, {"bytes_freed", st.bytes_freed}};
+                pr = prune_json(prune(r, dry_run, &j));
             }
             return wph::util::to_json(json::object{{"groups", groups}, {"removed", removed}, {"dry_run", dry_run}, {"prune", pr}});
         }));
@@ -549,12 +540,9 @@ WPH_API int wph_repo_prune_start(wph_job **out, wph_repo *repo, const char *spec
         bool dry_run = s.boolean("dry_run");
         s.done();
         *out = make_job(start(h, "repo.prune", opts, [dry_run](wph::Job &j, Repository &r) {
-            auto st = prune(r, dry_run, &j);
-            return wph::util::to_json(json::object{{"packs_kept", st.packs_kept}, {"packs_deleted", st.packs_deleted},
-                                                   {"packs_repacked", st.packs_repacked}, {"unreferenced_packs", st.unreferenced_packs},
-                                                   {"blobs_repacked", st.blobs_repacked}, {"used_blobs", st.used_blobs},
-                                                   {"index_files_replaced", st.index_files_replaced}, {"bytes_freed", st.bytes_freed},
-                                                   {"dry_run", dry_run}});
+            auto o = prune_json(prune(r, dry_run, &j));
+            o["dry_run"] = dry_run;
+            return wph::util::to_json(o);
         }));
         return 0;
     });

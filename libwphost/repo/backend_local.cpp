@@ -8,6 +8,7 @@
 #include "engine/error.hpp"
 #include "repo/backend.hpp"
 #include "repo/crypto.hpp"
+#include "util/fs.hpp"
 
 namespace wph::repo {
 
@@ -59,7 +60,7 @@ public:
         struct stat st{};
         if (::stat((root_ + "/config").c_str(), &st) == 0)
             raise(WPH_EEXISTS, "repo", "a repository already exists at " + root_);
-        mkdir_p(root_);
+        util::make_dirs(root_, 0700, "repo");
         for (auto t : {FileType::key, FileType::snapshot, FileType::index, FileType::lock, FileType::pack})
             mkdir_one(root_ + "/" + file_type_dir(t));
         for (int i = 0; i < 256; ++i) {
@@ -191,18 +192,6 @@ private:
 
     void mkdir_one(const std::string &p) {
         if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) io_fail("cannot create directory", p, errno);
-    }
-
-    void mkdir_p(const std::string &p) {
-        for (std::size_t pos = 1; pos != std::string::npos;) {
-            pos = p.find('/', pos + 1);
-            auto part = p.substr(0, pos);
-            if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-                struct stat st{};
-                if (::stat(part.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
-                io_fail("cannot create directory", part, errno);
-            }
-        }
     }
 
     std::string root_;

@@ -74,16 +74,7 @@ void verify_pack(Repository &repo, const std::string &pid, const std::vector<Pac
 CheckResult check(Repository &repo, bool read_data, Job *job) {
     CheckResult res;
     auto err = [&](std::string s) { res.errors.push_back(std::move(s)); };
-    repo.lock(true);
-    struct Unlock {
-        Repository &r;
-        ~Unlock() {
-            try {
-                r.unlock();
-            } catch (...) {
-            }
-        }
-    } unlock{repo};
+    RepoLock lock(repo, true);
 
     // 1. Every index file loads (name, MAC, format).
     if (job) job->report("index", 0, 4);

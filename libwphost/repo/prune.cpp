@@ -34,16 +34,7 @@ std::set<BlobKey> used_blobs(Repository &repo, Job *job) {
 
 PruneStats prune(Repository &repo, bool dry_run, Job *job) {
     PruneStats st;
-    repo.lock(true);
-    struct Unlock {
-        Repository &r;
-        ~Unlock() {
-            try {
-                r.unlock();
-            } catch (...) {
-            }
-        }
-    } unlock{repo};
+    RepoLock lock(repo, true);
     repo.load_index();
     if (auto errs = repo.index_errors(); !errs.empty())
         raise(WPH_EIO, "repo", "refusing to prune with a damaged index (" + errs.front() +

@@ -178,4 +178,22 @@ void set_lock_refresh_interval(std::chrono::milliseconds interval);
 
 bool lock_is_stale(const Lock &l, const std::string &this_host);
 
+// Holds a repository lock for a scope.
+class RepoLock {
+public:
+    RepoLock(Repository &repo, bool exclusive) : repo_(repo) { repo_.lock(exclusive); }
+    ~RepoLock() {
+        try {
+            repo_.unlock();
+        } catch (...) {
+            // A lock that cannot be removed goes stale; never throw from here.
+        }
+    }
+    RepoLock(const RepoLock &) = delete;
+    RepoLock &operator=(const RepoLock &) = delete;
+
+private:
+    Repository &repo_;
+};
+
 }  // namespace wph::repo

@@ -12,6 +12,7 @@
 #include "engine/job.hpp"
 #include "repo/ops.hpp"
 #include "repo/task_pool.hpp"
+#include "util/fs.hpp"
 
 namespace wph::repo {
 
@@ -69,7 +70,7 @@ public:
         if (opts_.target.empty()) raise(WPH_EINVALID, "repo", "restore needs a target directory");
         auto id = find_snapshot(repo_, opts_.snapshot, opts_.host);
         auto snap = load_snapshot(repo_, id);
-        mkdir_p(opts_.target);
+        util::make_dirs(opts_.target, 0700, "repo");
         // Sizes first, for progress.
         std::uint64_t total = 0;
         walk(repo_, snap.tree, "", [&](const std::string &path, const Node &n) {
@@ -105,13 +106,6 @@ private:
         return false;
     }
 
-    void mkdir_p(const std::string &p) {
-        for (std::size_t pos = 1; pos != std::string::npos;) {
-            pos = p.find('/', pos + 1);
-            auto part = p.substr(0, pos);
-            if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) fs_fail("create directory", part);
-        }
-    }
 
     // Restore the children of `tree` into the existing directory `dest`.
     // Returns whether anything was restored below.
