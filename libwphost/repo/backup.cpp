@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <thread>
 #include <cerrno>
 #include <dirent.h>
@@ -107,12 +106,9 @@ private:
 class BlobSaver {
 public:
     BlobSaver(Repository &repo, unsigned workers) : repo_(repo), pool_(workers, workers * 2) {}
-    // Hash, compress, encrypt and store a chunk; its ID is written to *slot,
-    // which must stay valid until wait_all() returns.
-    void submit(std::string chunk, Id *slot) {
-        pool_.submit([this, chunk = std::move(chunk), slot] {
-            *slot = sha256(chunk);
-            if (auto n = repo_.save_blob(BlobType::data, chunk, *slot)) {
+    void submit(std::string chunk, const Id &id) {
+        pool_.submit([this, chunk = std::move(chunk), id] {
+            if (auto n = repo_.save_blob(BlobType::data, chunk, id)) {
                 blobs_++;
                 bytes_ += n;
             }
@@ -308,10 +304,7 @@ private:
             auto pit = parent_nodes.find(name);
             const Node *pn = pit == parent_nodes.end() ? nullptr : &pit->second;
             if (child.target) {
-                if (auto n = save_path(child.path, name, pn)) {
-                    nodes.push_back(std::move(*n));
-                    resolve_content(v.path.empty() ? "/" : v.path, nodes);
-                }
+                if (auto n = save_path(child.path, name, pn)) nodes.push_back(std::move(*n));
                 continue;
             }
             struct stat st{};
@@ -450,25 +443,10 @@ private:
             auto child = save_path(path == "/" ? "/" + n : path + "/" + n, n, pit == parent_nodes.end() ? nullptr : &pit->second);
             if (child) nodes.push_back(std::move(*child));
         }
-        resolve_content(path, nodes);
         auto tree = encode_tree(nodes);
         Id id = sha256(tree);
         count_added(repo_.save_blob(BlobType::tree, tree, id));
         return id;
-    }
-
-    // Files read in this directory get their content IDs once the workers
-    // have hashed every chunk.
-    void resolve_content(const std::string &dir, std::vector<Node> &nodes) {
-        if (pending_.empty()) return;
-        saver_.wait_all();
-        for (auto &n : nodes) {
-            if (n.type != NodeType::file) continue;
-            auto it = pending_.find(dir == "/" ? "/" + n.name : dir + "/" + n.name);
-            if (it == pending_.end()) continue;
-            n.content.assign(it->second.begin(), it->second.end());
-            pending_.erase(it);
-        }
     }
 
     bool unchanged(const struct stat &st, const Node *p) {
@@ -497,14 +475,13 @@ private:
         }
         std::uint64_t size = 0;
         try {
-            auto &slots = pending_[path];
             chunk_stream([&](char *buf, std::size_t cap) {
                 for (;;) {
                     ssize_t r = ::read(fd, buf, cap);
                     if (r >= 0) return static_cast<std::size_t>(r);
                     if (errno != EINTR) raise(WPH_EIO, "repo", "cannot read " + path + ": " + errno_text(errno));
                 }
-            }, slots, size, path.c_str());
+            }, n.content, size, path.c_str());
         } catch (...) {
             ::close(fd);
             throw;
@@ -530,10 +507,7 @@ private:
         n.user = names_.user(n.uid);
         n.group = names_.group(n.gid);
         std::uint64_t size = 0;
-        auto &slots = pending_["/" + opts_.stdin_filename];  // outlives the workers, see pending_
-        chunk_stream(opts_.read, slots, size, opts_.stdin_filename.c_str());
-        saver_.wait_all();
-        n.content.assign(slots.begin(), slots.end());
+        chunk_stream(opts_.read, n.content, size, opts_.stdin_filename.c_str());
         n.size = size;
         stats_.files_new++;
         stats_.bytes_total += size;
@@ -542,19 +516,19 @@ private:
 
     // Read a stream through the chunker, saving each chunk as a data blob.
     template <class Read>
-    void chunk_stream(Read &&read, std::deque<Id> &content, std::uint64_t &size, const char *what) {
+    void chunk_stream(Read &&read, std::vector<Id> &content, std::uint64_t &size, const char *what) {
         Chunker ch = repo_.make_chunker();
         std::string chunk;
         chunk.reserve(Chunker::kMinSize * 2);
         if (read_buf_.empty()) read_buf_.resize(1u << 20);  // one buffer for all files
         std::string &buf = read_buf_;
         auto emit = [&] {
-            // The IDs are filled in by the workers; a deque keeps each slot in place.
-            Id *slot = &content.emplace_back();
+            Id id = sha256(chunk);
+            content.push_back(id);
             std::string full;
             full.swap(chunk);
             chunk.reserve(Chunker::kMinSize * 2);
-            saver_.submit(std::move(full), slot);
+            saver_.submit(std::move(full), id);
         };
         for (;;) {
             if (job_) job_->cancel_token().check(std::string("backup of ") + what);
@@ -591,10 +565,6 @@ private:
     BackupStats stats_;
     std::optional<Id> parent_tree_;
     VNode vroot_;
-    // path -> content slots the workers are hashing into. Declared before
-    // saver_ so that it outlives it: on an error the pool drains its queue
-    // (writing into these slots) while the archiver is destroyed.
-    std::map<std::string, std::deque<Id>> pending_;
     BlobSaver saver_{repo_, TaskPool::cores()};
     std::unique_ptr<Scanner> scanner_;
     std::uint64_t files_done_ = 0, bytes_done_ = 0, current_bytes_ = 0;
