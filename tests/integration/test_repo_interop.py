@@ -525,8 +525,7 @@ def test_patterns_and_filters_agree_with_restic(tools, source_tree, tmp_path):
 
 @VERSIONS
 def test_wphost_reads_a_repo_restic_has_pruned(version, tools, tmp_path):
-    """wphost has no prune yet, so users prune its repositories with restic:
-    afterwards (repacked packs, new index files that supersede the old ones)
+    """A repository wphost wrote, pruned by restic: afterwards (repacked packs, new index files that supersede the old ones)
     wphost still reads, checks, restores and backs up into the repository."""
     src, repo = tmp_path / "src", tmp_path / "repo"
     make_tree(src, big_bytes=1 * MIB)
@@ -554,6 +553,43 @@ def test_wphost_reads_a_repo_restic_has_pruned(version, tools, tmp_path):
     res = tools.wphost_json("backup", "-r", repo, "--force", src)
     assert res["stats"]["errors"] == [], res
     assert tools.blob_sets(repo)["data"] == before["data"], "wphost re-stored data that survived the prune"
+    tools.restic_check(repo, "--read-data")
+
+
+@VERSIONS
+def test_restic_reads_a_repo_wphost_has_pruned(version, tools, tmp_path):
+    """Backups by restic (and one by wphost), then wphost's forget --prune:
+    restic checks every byte, the kept snapshots restore identically in both
+    programs, and nothing a kept snapshot needs was removed."""
+    src, repo = tmp_path / "src", tmp_path / "repo"
+    make_tree(src, big_bytes=1 * MIB)
+    rnd = random.Random(5)
+    tools.restic(repo, "init", "--repository-version", version)
+    for i in range(3):
+        (src / f"gen-{i}.bin").write_bytes(rnd.randbytes(800_000))
+        tools.restic(repo, "backup", src)
+    tools.wphost("backup", "-r", repo, src)
+    (src / "gen-0.bin").unlink()
+    (src / "late.bin").write_bytes(rnd.randbytes(600_000))
+    tools.restic(repo, "backup", src)
+    packs_before = {p.name for p in (repo / "data").glob("*/*")}
+
+    res = tools.wphost_json("forget", "-r", repo, "--keep-last", "2", "--prune")
+    assert res["removed"] == 3, res
+    assert res["prune"]["packs_deleted"] + res["prune"]["packs_repacked"] > 0, res
+    assert {p.name for p in (repo / "data").glob("*/*")} != packs_before
+    snaps = tools.restic_snapshots(repo)
+    assert len(snaps) == 2
+    tools.restic_check(repo, "--read-data")
+    tools.wphost("check", "-r", repo, "--read-data")
+    latest = tmp_path / "latest"
+    tools.restic(repo, "restore", "latest", "--target", latest)
+    assert_same_tree(src, restored(latest, src))
+    older = tmp_path / "older"
+    tools.wphost("restore", snaps[0]["id"], "-r", repo, "--target", older)
+    assert (restored(older, src) / "gen-0.bin").exists() and not (restored(older, src) / "late.bin").exists()
+    # restic's own prune afterwards finds nothing of ours to complain about.
+    tools.restic(repo, "prune")
     tools.restic_check(repo, "--read-data")
 
 
