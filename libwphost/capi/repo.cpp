@@ -70,14 +70,16 @@ const wph_repo_options &checked(const wph_repo_options *o, const char *fn) {
     return *o;
 }
 
+std::string absolute_path(const std::string &p) {
+    if (p.empty() || p[0] == '/') return p;
+    char cwd[4096];
+    return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
+}
+
+// "local:/x" and relative paths become absolute; other schemes are left to open_backend.
 std::string absolute_location(std::string loc) {
-    std::string prefix;
-    if (loc.rfind("local:", 0) == 0) loc = loc.substr(6);
-    if (!loc.empty() && loc[0] != '/' && loc.find(':') == std::string::npos) {
-        char cwd[4096];
-        if (::getcwd(cwd, sizeof cwd)) loc = std::string(cwd) + "/" + loc;
-    }
-    return loc;
+    if (loc.rfind("local:", 0) == 0) return absolute_path(loc.substr(6));
+    return loc.find(':') == std::string::npos ? absolute_path(loc) : loc;
 }
 
 wph_repo *make_handle(wph::Engine &e, std::unique_ptr<Repository> r) {
@@ -423,7 +425,7 @@ WPH_API int wph_repo_restore_start(wph_job **out, wph_repo *repo, const char *sp
         ro.host = s.str("host");
         s.done();
         if (ro.target.empty()) wph::raise(WPH_EINVALID, "repo", "restore spec: \"target\" is required");
-        ro.target = absolute_location(ro.target);
+        ro.target = absolute_path(ro.target);
         *out = make_job(start(h, "repo.restore", opts, [ro](wph::Job &j, Repository &r) {
             auto id = find_snapshot(r, ro.snapshot, ro.host);
             RestoreOptions fixed = ro;
