@@ -227,9 +227,8 @@ std::string detail(const std::string &key, const json::object &o) {
     return "";
 }
 
-int cmd_doctor(const Args &a) {
-    auto engine = open_engine(a);
-    auto job = engine.host_check_start();
+// Run a job to its end; Ctrl-C cancels it.
+std::string run_job(wphost::Job job) {
     std::signal(SIGINT, on_sigint);
     while (!job.wait_for(std::chrono::milliseconds(100))) {
         if (g_interrupted) {
@@ -238,7 +237,12 @@ int cmd_doctor(const Args &a) {
         }
     }
     std::signal(SIGINT, SIG_DFL);
-    std::string report = job.result();  // throws the job's error (e.g. cancelled)
+    return job.result();
+}
+
+int cmd_doctor(const Args &a) {
+    auto engine = open_engine(a);
+    std::string report = run_job(engine.host_check_start());  // throws the job's error (e.g. cancelled)
     auto doc = json::parse(report).as_object();
 
     int rc = 0;
@@ -356,18 +360,6 @@ json::array jarr(const std::vector<std::string> &v) {
     return out;
 }
 
-// Run a job to its end; Ctrl-C cancels it.
-std::string run_job(wphost::Job job) {
-    std::signal(SIGINT, on_sigint);
-    while (!job.wait_for(std::chrono::milliseconds(100))) {
-        if (g_interrupted) {
-            job.cancel();
-            job.wait();
-        }
-    }
-    std::signal(SIGINT, SIG_DFL);
-    return job.result();
-}
 
 std::string short_time(const std::string &rfc3339) {
     std::string t = rfc3339.substr(0, 19);

@@ -7,7 +7,6 @@
 
 #include "engine/error.hpp"
 #include "repo/backend.hpp"
-#include "repo/crypto.hpp"
 #include "util/fs.hpp"
 
 namespace wph::repo {
@@ -72,43 +71,9 @@ public:
 
     void save(FileType t, const std::string &name, const std::string &data) override {
         std::string final_path = path(t, name);
-        std::string dir = final_path.substr(0, final_path.rfind('/'));
-        if (t == FileType::pack) mkdir_one(dir);  // data/xx may be missing in repositories from elsewhere
-        unsigned char rnd[8];
-        random_bytes(rnd, sizeof rnd);
-        char suffix[32];
-        std::snprintf(suffix, sizeof suffix, "-tmp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-                      rnd[5], rnd[6], rnd[7]);
-        std::string tmp = final_path + suffix;
-        {
-            Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-            if (f.fd < 0) io_fail("cannot create", tmp, errno);
-            std::size_t off = 0;
-            while (off < data.size()) {
-                ssize_t n = ::write(f.fd, data.data() + off, data.size() - off);
-                if (n < 0) {
-                    if (errno == EINTR) continue;
-                    int err = errno;
-                    ::unlink(tmp.c_str());
-                    io_fail(err == ENOSPC ? "no space left writing" : "cannot write", tmp, err);
-                }
-                off += static_cast<std::size_t>(n);
-            }
-            if (::fsync(f.fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
-                int err = errno;
-                ::unlink(tmp.c_str());
-                io_fail("cannot fsync", tmp, err);
-            }
-        }
-        if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-            int err = errno;
-            ::unlink(tmp.c_str());
-            io_fail("cannot rename into", final_path, err);
-        }
-        Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-        if (d.fd >= 0) ::fsync(d.fd);
-        // Repository files are never modified; like restic, make them read-only.
-        ::chmod(final_path.c_str(), 0400);
+        if (t == FileType::pack) mkdir_one(final_path.substr(0, final_path.rfind('/')));  // data/xx may be missing
+        // Repository files are never modified; like restic, they are read-only.
+        util::write_file_atomic(final_path, data, 0400, "repo");
     }
 
     std::string load(FileType t, const std::string &name, std::uint64_t offset, std::uint64_t length) override {

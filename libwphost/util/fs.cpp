@@ -1,6 +1,8 @@
 #include "util/fs.hpp"
 
 #include <cerrno>
+#include <cstdio>
+#include <random>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,9 +83,15 @@ std::optional<std::string> read_head(const std::string &path, std::size_t n) {
 void write_file_atomic(const std::string &path, const std::string &data, mode_t mode, const char *category) {
     auto slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    // A random name, created exclusively: threads and processes writing the
+    // same file at once never share a temporary file.
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, "-tmp-%016llx", static_cast<unsigned long long>(rng()));
+    std::string tmp = path + suffix;
     {
-        Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)};
+        // The final mode from the start: no moment with wider permissions.
+        Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)};
         if (f.fd < 0) io_fail(category, "cannot create", tmp, errno);
         if (::fchmod(f.fd, mode) != 0) io_fail(category, "cannot chmod", tmp, errno);
         std::size_t off = 0;
@@ -97,7 +105,8 @@ void write_file_atomic(const std::string &path, const std::string &data, mode_t 
             }
             off += static_cast<std::size_t>(n);
         }
-        if (::fsync(f.fd) != 0) {
+        // Some file systems cannot fsync; the rename is still atomic there.
+        if (::fsync(f.fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
             int err = errno;
             ::unlink(tmp.c_str());
             io_fail(category, "cannot fsync", tmp, err);
