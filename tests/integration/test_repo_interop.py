@@ -824,13 +824,25 @@ def _locks(repo: Path) -> list:
 def test_killed_backup_leaves_a_consistent_repo(version, tools, big_tree, tmp_path):
     repo = tmp_path / "repo"
     tools.wphost("init", "-r", repo, "--repository-version", version)
-    for i, delay in enumerate((0.7, 0.3, 1.1)):
+
+    def packs() -> int:
+        return sum(1 for p in (repo / "data").glob("*/*") if HEX64.match(p.name))
+
+    # Killed at points of the backup's own progress (not after fixed delays,
+    # which a faster backup outruns): right after taking its lock, after the
+    # first new pack, and after three more.
+    for i, moment in enumerate(("locked", 1, 3)):
+        start_packs = packs()
         proc = subprocess.Popen(tools.wphost_argv("backup", "-r", repo, big_tree), env=tools.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(delay)
+        end = time.monotonic() + 60
+        while time.monotonic() < end and proc.poll() is None:
+            if (moment == "locked" and _locks(repo)) or (moment != "locked" and packs() >= start_packs + moment):
+                break
+            time.sleep(0.005)
         if proc.poll() is not None:
             err = proc.communicate()[1]
-            pytest.fail(f"the backup ended within {delay} s (exit {proc.returncode}), nothing was interrupted: {_tail(err)}")
+            pytest.fail(f"the backup ended before the kill point {moment!r} (exit {proc.returncode}): {_tail(err)}")
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
@@ -850,6 +862,8 @@ def test_killed_backup_leaves_a_consistent_repo(version, tools, big_tree, tmp_pa
         tools.wphost("check", "-r", repo)
     left = [p for p in (repo / "data").glob("*/*") if HEX64.match(p.name)]
     assert left, "no killed backup got as far as writing a pack: the kills tested nothing"
+
+    assert tools.restic_snapshots(repo) == [], "a killed backup got as far as its snapshot"
 
     # after the interruptions a backup completes and restores exactly
     res = tools.wphost_json("backup", "-r", repo, big_tree)
