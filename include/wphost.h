@@ -11,5 +11,6 @@
 #include "wphost/job.h"
 #include "wphost/host.h"
 #include "wphost/repo.h"
+#include "wphost/site.h"
 
 #endif /* WPHOST_H */

@@ -188,6 +188,24 @@ inline int progress_trampoline(const wph_progress *p, void *payload) {
         return 1;  // an exception cannot cross the C boundary: cancel instead
     }
 }
+// Start a job through f(&job, &options), with an optional progress callback
+// that must outlive the job.
+template <class F> Job start_job(F &&f, const ProgressFn *progress) {
+    wph_job_options o = WPH_JOB_OPTIONS_INIT;
+    if (progress && *progress) {
+        o.progress_cb = &progress_trampoline;
+        o.payload = const_cast<ProgressFn *>(progress);
+    }
+    wph_job *j = nullptr;
+    check(f(&j, &o));
+    return Job(j);
+}
+// A call that hands back a library-owned JSON string.
+template <class F> std::string json_call(F &&f) {
+    char *out = nullptr;
+    check(f(&out));
+    return take(out);
+}
 }  // namespace detail
 
 class Engine {
@@ -232,14 +250,7 @@ public:
     // The host check as a job. The callback (if any) runs on a worker thread
     // and must outlive the job.
     Job host_check_start(const ProgressFn *progress = nullptr) {
-        wph_job_options o = WPH_JOB_OPTIONS_INIT;
-        if (progress && *progress) {
-            o.progress_cb = &detail::progress_trampoline;
-            o.payload = const_cast<ProgressFn *>(progress);
-        }
-        wph_job *j = nullptr;
-        check(wph_host_check_start(&j, h_, &o));
-        return Job(j);
+        return detail::start_job([&](wph_job **j, const wph_job_options *o) { return wph_host_check_start(j, h_, o); }, progress);
     }
 
     wph_engine *c_handle() const noexcept { return h_; }
@@ -353,22 +364,59 @@ public:
 
 private:
     explicit Repo(wph_repo *h) : h_(h) {}
-    template <class F> static std::string json_call(F &&f) {
-        char *out = nullptr;
-        check(f(&out));
-        return detail::take(out);
-    }
-    template <class F> Job start(F &&f, const ProgressFn *progress) {
-        wph_job_options o = WPH_JOB_OPTIONS_INIT;
-        if (progress && *progress) {
-            o.progress_cb = &detail::progress_trampoline;
-            o.payload = const_cast<ProgressFn *>(progress);
-        }
-        wph_job *j = nullptr;
-        check(f(&j, &o));
-        return Job(j);
-    }
+    template <class F> static std::string json_call(F &&f) { return detail::json_call(std::forward<F>(f)); }
+    template <class F> Job start(F &&f, const ProgressFn *progress) { return detail::start_job(std::forward<F>(f), progress); }
     wph_repo *h_ = nullptr;
+};
+
+// The WordPress sites of an engine (docs/site.md). Specs and results are
+// the JSON documents of wphost/site.h; every change runs as a Job.
+class Sites {
+public:
+    explicit Sites(Engine &engine) : e_(engine.c_handle()) {}
+
+    std::string plan(const std::string &spec_json) const {
+        return call([&](char **o) { return wph_site_plan(o, e_, spec_json.c_str()); });
+    }
+    std::string list() const { return call([&](char **o) { return wph_site_list(o, e_); }); }
+    std::string get(const std::string &domain) const { return call([&](char **o) { return wph_site_get(o, e_, domain.c_str()); }); }
+
+    Job create_start(const std::string &spec_json, const ProgressFn *progress = nullptr) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_site_create(j, e_, spec_json.c_str(), o); }, progress);
+    }
+    Job delete_start(const std::string &domain) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_site_delete(j, e_, domain.c_str(), o); }, nullptr);
+    }
+    Job suspend_start(const std::string &domain, bool suspended) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_site_suspend(j, e_, domain.c_str(), suspended, o); },
+                     nullptr);
+    }
+    Job set_php_start(const std::string &domain, const std::string &version) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_site_set_php(j, e_, domain.c_str(), version.c_str(), o); },
+                     nullptr);
+    }
+    Job regenerate_start(const std::string &domain) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_site_regenerate(j, e_, domain.c_str(), o); }, nullptr);
+    }
+    Job clone_start(const std::string &from, const std::string &spec_json) {
+        return start([&](wph_job **j, const wph_job_options *o) { return wph_site_clone(j, e_, from.c_str(), spec_json.c_str(), o); },
+                     nullptr);
+    }
+    Job staging_start(const std::string &domain, const std::string &spec_json = "") {
+        return start([&](wph_job **j, const wph_job_options *o) {
+            return wph_site_staging(j, e_, domain.c_str(), spec_json.empty() ? nullptr : spec_json.c_str(), o);
+        }, nullptr);
+    }
+    Job push_start(const std::string &staging_domain, const std::string &options_json = "") {
+        return start([&](wph_job **j, const wph_job_options *o) {
+            return wph_site_push(j, e_, staging_domain.c_str(), options_json.empty() ? nullptr : options_json.c_str(), o);
+        }, nullptr);
+    }
+
+private:
+    template <class F> static std::string call(F &&f) { return detail::json_call(std::forward<F>(f)); }
+    template <class F> static Job start(F &&f, const ProgressFn *progress) { return detail::start_job(std::forward<F>(f), progress); }
+    wph_engine *e_;
 };
 
 }  // namespace wphost

@@ -34,6 +34,8 @@ const char *kUsage =
     "  info      show the engine's state directory, schema and host profile\n"
     "  repo      backup repositories in restic's format: init, backup, snapshots,\n"
     "            ls, restore, dump, check, key, unlock ('wphost repo --help')\n"
+    "  site      WordPress sites: create, plan, list, get, delete, suspend,\n"
+    "            php, regenerate, clone, staging, push ('wphost site --help')\n"
     "  version   print the library version\n"
     "\n"
     "options (every command):\n"
@@ -81,6 +83,26 @@ const std::map<std::string, std::string> kCommandHelp = {
      "  unlock [--remove-all]                   remove stale locks\n"
      "\n"
      "  --compression auto|off|max              (version 2 repositories)\n"},
+    {"site",
+     "usage: wphost site <command> [--json] [options]\n"
+     "\n"
+     "  create DOMAIN [--spec FILE] [SPEC OPTIONS]   provision a WordPress site\n"
+     "  plan DOMAIN [--spec FILE] [SPEC OPTIONS]     show every file and command create would use\n"
+     "  list                                         the sites in the state store\n"
+     "  get DOMAIN                                   one site, cross-checked with the host\n"
+     "  delete DOMAIN                                remove the site and all it is made of\n"
+     "  suspend DOMAIN | unsuspend DOMAIN            serve a 503 page, or the site again\n"
+     "  php DOMAIN VERSION                           move the site to another PHP version\n"
+     "  regenerate DOMAIN                            rewrite generated configs (keeps conf/)\n"
+     "  clone FROM DOMAIN [--spec FILE]              copy a site to a new domain\n"
+     "  staging DOMAIN [STAGING-DOMAIN]              a password-protected, noindex copy\n"
+     "  push STAGING-DOMAIN [--files-only|--database-only] [--tables T1,T2]\n"
+     "\n"
+     "SPEC OPTIONS set fields of the site spec (docs/site-spec.md); --spec FILE reads a\n"
+     "whole spec (- for standard input) that they override:\n"
+     "  --title T  --php V  --cache none|page|page+object  --source DIR|TARBALL|URL\n"
+     "  --admin-user U  --admin-email E  --multisite subdirectory|subdomain\n"
+     "  --tls none|self-signed  --environment production|staging  --locale L\n"},
 };
 
 struct UsageError : std::runtime_error {
@@ -101,6 +123,10 @@ struct Args {
     std::map<std::string, std::string> keep;  // --keep-* values by JSON key
     std::vector<std::string> keep_tags;
     std::optional<std::string> group_by;
+    // site
+    std::string spec_file, tables;
+    std::map<std::string, std::string> spec_fields;
+    bool files_only = false, database_only = false;
 };
 
 Args parse_args(int argc, char **argv) {
@@ -145,6 +171,16 @@ Args parse_args(int argc, char **argv) {
             a.keep[key] = value(i, s.c_str());
         }
         else if (s == "--new-password-file") a.new_password_file = value(i, "--new-password-file");
+        else if (s == "--spec") a.spec_file = value(i, "--spec");
+        else if (s == "--tables") a.tables = value(i, "--tables");
+        else if (s == "--files-only") a.files_only = true;
+        else if (s == "--database-only") a.database_only = true;
+        else if (s == "--title" || s == "--php" || s == "--cache" || s == "--source" || s == "--admin-user" ||
+                 s == "--admin-email" || s == "--multisite" || s == "--tls" || s == "--environment" || s == "--locale") {
+            std::string key = s.substr(2);
+            std::replace(key.begin(), key.end(), '-', '_');
+            a.spec_fields[key] = value(i, s.c_str());
+        }
         else if (s == "--repository-version") {
             std::string v = value(i, "--repository-version");
             if (v == "1" || v == "2") a.repository_version = static_cast<unsigned>(v[0] - '0');
@@ -162,6 +198,15 @@ Args parse_args(int argc, char **argv) {
         else a.positional.push_back(s);
     }
     return a;
+}
+
+std::vector<std::string> wphost_split(const std::string &s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string part;
+    while (std::getline(ss, part, ','))
+        if (!part.empty()) out.push_back(part);
+    return out;
 }
 
 std::string read_profile(const std::string &path) {
@@ -609,6 +654,102 @@ int cmd_repo(const Args &a) {
     }
     throw UsageError("unknown repo command \"" + sub + "\" (try 'wphost repo --help')");
 }
+std::string read_all(std::istream &in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The spec from --spec (file or -), the positional domain and the options.
+std::string site_spec(const Args &a, const std::string &domain) {
+    json::object spec;
+    if (!a.spec_file.empty()) {
+        std::string text;
+        if (a.spec_file == "-") text = read_all(std::cin);
+        else {
+            std::ifstream f(a.spec_file);
+            if (!f) throw wphost::Error(WPH_ENOTFOUND, "cli", "cannot read spec " + a.spec_file + ": " + std::strerror(errno));
+            text = read_all(f);
+        }
+        std::error_code ec;
+        auto v = json::parse(text, ec);
+        if (ec || !v.is_object()) throw wphost::Error(WPH_EINVALID, "cli", "spec " + a.spec_file + " is not a JSON object");
+        spec = v.as_object();
+    }
+    if (!domain.empty()) spec["domain"] = domain;
+    for (auto &[k, v] : a.spec_fields) spec[k] = v;
+    return json::serialize(spec);
+}
+
+void print_site_result(const Args &a, const std::string &result) {
+    if (a.json) {
+        std::cout << result << "\n";
+        return;
+    }
+    auto o = json::parse(result).as_object();
+    for (auto &kv : o) {
+        if (kv.key() == "timings") continue;
+        std::printf("%-17s %s\n", std::string(kv.key()).c_str(), str(o, std::string(kv.key()).c_str()).c_str());
+    }
+}
+
+int cmd_site(const Args &a) {
+    if (a.positional.empty()) throw UsageError("site needs a command (try 'wphost site --help')");
+    const std::string &sub = a.positional[0];
+    auto arg = [&](std::size_t i, const char *what) {
+        if (a.positional.size() <= i) throw UsageError("site " + sub + " needs " + what);
+        return a.positional[i];
+    };
+    auto engine = open_engine(a);
+    wphost::Sites sites(engine);
+    if (sub == "list") {
+        auto list = sites.list();
+        if (a.json) { std::cout << list << "\n"; return 0; }
+        auto arr = json::parse(list).as_array();
+        if (arr.empty()) std::cout << "no sites\n";
+        for (auto &v : arr) {
+            auto &o = v.as_object();
+            std::printf("%-40s %-10s php %-4s %s%s\n", str(o, "domain").c_str(), str(o, "state").c_str(), str(o, "php").c_str(),
+                        str(o, "environment").c_str(), o.contains("staging_of") ? (" of " + str(o, "staging_of")).c_str() : "");
+        }
+        return 0;
+    }
+    if (sub == "get") {
+        auto s = sites.get(arg(1, "a domain"));
+        std::cout << (a.json ? s : json::serialize(json::parse(s))) << "\n";
+        return 0;
+    }
+    if (sub == "plan") {
+        std::cout << sites.plan(site_spec(a, a.positional.size() > 1 ? a.positional[1] : "")) << "\n";
+        return 0;
+    }
+    std::string result;
+    if (sub == "create") result = run_job(sites.create_start(site_spec(a, arg(1, "a domain"))));
+    else if (sub == "delete") result = run_job(sites.delete_start(arg(1, "a domain")));
+    else if (sub == "suspend" || sub == "unsuspend") result = run_job(sites.suspend_start(arg(1, "a domain"), sub == "suspend"));
+    else if (sub == "php") result = run_job(sites.set_php_start(arg(1, "a domain"), arg(2, "a PHP version")));
+    else if (sub == "regenerate") result = run_job(sites.regenerate_start(arg(1, "a domain")));
+    else if (sub == "clone") result = run_job(sites.clone_start(arg(1, "the source domain"), site_spec(a, arg(2, "the new domain"))));
+    else if (sub == "staging") {
+        std::string spec = a.positional.size() > 2 || !a.spec_file.empty() || !a.spec_fields.empty()
+                               ? site_spec(a, a.positional.size() > 2 ? a.positional[2] : "")
+                               : "";
+        result = run_job(sites.staging_start(arg(1, "a domain"), spec));
+    } else if (sub == "push") {
+        if (a.files_only && a.database_only) throw UsageError("--files-only and --database-only exclude each other");
+        json::object o{{"files", !a.database_only}, {"database", !a.files_only}};
+        if (!a.tables.empty()) {
+            json::array t;
+            for (auto part : wphost_split(a.tables)) t.emplace_back(part);
+            o["tables"] = t;
+        }
+        result = run_job(sites.push_start(arg(1, "a staging domain"), json::serialize(o)));
+    } else {
+        throw UsageError("unknown site command \"" + sub + "\" (try 'wphost site --help')");
+    }
+    print_site_result(a, result);
+    return 0;
+}
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -624,6 +765,7 @@ int main(int argc, char **argv) {
             return a.help ? 0 : 2;
         }
         if (a.command == "repo") return cmd_repo(a);
+        if (a.command == "site") return cmd_site(a);
         if (!a.positional.empty()) throw UsageError("unexpected argument " + a.positional[0]);
         if (a.command == "doctor") return cmd_doctor(a);
         if (a.command == "jobs") return cmd_jobs(a);

@@ -55,6 +55,21 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_by_state ON jobs(state);
 )sql",
+    // 2: what site provisioning needs: derived names, the job working on a
+    // site, staging parents, and the journal of steps with their undo.
+    R"sql(
+ALTER TABLE sites ADD COLUMN names TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE sites ADD COLUMN job_id INTEGER;
+ALTER TABLE sites ADD COLUMN parent_id INTEGER REFERENCES sites(id) ON DELETE RESTRICT;
+CREATE TABLE site_steps (
+    site_id  INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    step     TEXT NOT NULL,
+    undo     TEXT NOT NULL,
+    state    TEXT NOT NULL CHECK (state IN ('begun', 'done')),
+    PRIMARY KEY (site_id, seq)
+);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -219,6 +234,168 @@ std::vector<JobRecord> Store::jobs_recent(unsigned limit) {
             out.push_back(std::move(r));
         }
         return out;
+    });
+}
+
+namespace {
+SiteRecord read_site(SQLite::Statement &q) {
+    SiteRecord r;
+    r.id = q.getColumn(0).getInt64();
+    r.domain = q.getColumn(1).getString();
+    r.state = q.getColumn(2).getString();
+    r.spec = q.getColumn(3).getString();
+    r.names = q.getColumn(4).getString();
+    r.parent_id = q.getColumn(5).getInt64();
+    r.job_id = q.getColumn(6).getInt64();
+    r.created_at = q.getColumn(7).getString();
+    r.updated_at = q.getColumn(8).getString();
+    return r;
+}
+const char *const kSiteCols = "s.id, s.domain, s.state, s.spec, s.names, IFNULL(s.parent_id, 0), IFNULL(s.job_id, 0), "
+                              "s.created_at, s.updated_at";
+}  // namespace
+
+std::int64_t Store::local_server() {
+    return locked("recording the local server", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "SELECT id FROM servers WHERE name = 'local'");
+        if (q.executeStep()) return q.getColumn(0).getInt64();
+        SQLite::Statement i(db, "INSERT INTO servers(name, kind, created_at, updated_at) VALUES ('local', 'local', ?, ?)");
+        i.bind(1, now());
+        i.bind(2, now());
+        i.exec();
+        return db.getLastInsertRowid();
+    });
+}
+
+std::int64_t Store::site_insert(const std::string &domain, const std::string &state, const std::string &spec,
+                                const std::string &names, std::int64_t parent_id, std::int64_t job_id) {
+    auto server = local_server();
+    return locked("recording a site", [&](SQLite::Database &db) {
+        SQLite::Statement c(db, "SELECT COUNT(*) FROM sites WHERE server_id = ? AND domain = ?");
+        c.bind(1, server);
+        c.bind(2, domain);
+        c.executeStep();
+        if (c.getColumn(0).getInt() > 0) raise(WPH_EEXISTS, "site", "a site " + domain + " already exists");
+        SQLite::Statement q(db, "INSERT INTO sites(server_id, domain, state, spec, names, parent_id, job_id, created_at, updated_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        q.bind(1, server);
+        q.bind(2, domain);
+        q.bind(3, state);
+        q.bind(4, spec);
+        q.bind(5, names);
+        if (parent_id) q.bind(6, parent_id); else q.bind(6);
+        if (job_id) q.bind(7, job_id); else q.bind(7);
+        q.bind(8, now());
+        q.bind(9, now());
+        q.exec();
+        return db.getLastInsertRowid();
+    });
+}
+
+void Store::site_update(std::int64_t id, const std::string &state, const std::string *spec, std::int64_t job_id) {
+    locked("updating a site", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "UPDATE sites SET state = ?, spec = IFNULL(?, spec), job_id = ?, updated_at = ? WHERE id = ?");
+        q.bind(1, state);
+        if (spec) q.bind(2, *spec); else q.bind(2);
+        if (job_id) q.bind(3, job_id); else q.bind(3);
+        q.bind(4, now());
+        q.bind(5, id);
+        q.exec();
+    });
+}
+
+void Store::site_delete(std::int64_t id) {
+    locked("removing a site", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "DELETE FROM sites WHERE id = ?");
+        q.bind(1, id);
+        q.exec();
+    });
+}
+
+std::optional<SiteRecord> Store::site_get(const std::string &domain) {
+    return locked("reading a site", [&](SQLite::Database &db) -> std::optional<SiteRecord> {
+        SQLite::Statement q(db, std::string("SELECT ") + kSiteCols + " FROM sites s WHERE s.domain = ?");
+        q.bind(1, domain);
+        if (!q.executeStep()) return std::nullopt;
+        return read_site(q);
+    });
+}
+
+std::optional<SiteRecord> Store::site_by_id(std::int64_t id) {
+    return locked("reading a site", [&](SQLite::Database &db) -> std::optional<SiteRecord> {
+        SQLite::Statement q(db, std::string("SELECT ") + kSiteCols + " FROM sites s WHERE s.id = ?");
+        q.bind(1, id);
+        if (!q.executeStep()) return std::nullopt;
+        return read_site(q);
+    });
+}
+
+std::vector<SiteRecord> Store::sites() {
+    return locked("listing sites", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, std::string("SELECT ") + kSiteCols + " FROM sites s ORDER BY s.domain");
+        std::vector<SiteRecord> out;
+        while (q.executeStep()) out.push_back(read_site(q));
+        return out;
+    });
+}
+
+bool Store::slug_taken(const std::string &slug) {
+    return locked("reading sites", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "SELECT COUNT(*) FROM sites WHERE json_extract(names, '$.slug') = ?");
+        q.bind(1, slug);
+        q.executeStep();
+        return q.getColumn(0).getInt() > 0;
+    });
+}
+
+void Store::step_begin(std::int64_t site_id, int seq, const std::string &step, const std::string &undo) {
+    locked("journalling a step", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "INSERT OR REPLACE INTO site_steps(site_id, seq, step, undo, state) VALUES (?, ?, ?, ?, 'begun')");
+        q.bind(1, site_id);
+        q.bind(2, seq);
+        q.bind(3, step);
+        q.bind(4, undo);
+        q.exec();
+    });
+}
+
+void Store::step_done(std::int64_t site_id, int seq) {
+    locked("journalling a step", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "UPDATE site_steps SET state = 'done' WHERE site_id = ? AND seq = ?");
+        q.bind(1, site_id);
+        q.bind(2, seq);
+        q.exec();
+    });
+}
+
+std::vector<StepRecord> Store::steps(std::int64_t site_id) {
+    return locked("reading a site's steps", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "SELECT seq, step, undo, state FROM site_steps WHERE site_id = ? ORDER BY seq");
+        q.bind(1, site_id);
+        std::vector<StepRecord> out;
+        while (q.executeStep())
+            out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString()});
+        return out;
+    });
+}
+
+void Store::steps_clear(std::int64_t site_id) {
+    locked("clearing a site's steps", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "DELETE FROM site_steps WHERE site_id = ?");
+        q.bind(1, site_id);
+        q.exec();
+    });
+}
+
+bool Store::job_alive(std::int64_t job_id) {
+    return locked("reading a job", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "SELECT state, IFNULL(owner_pid, 0) FROM jobs WHERE id = ?");
+        q.bind(1, job_id);
+        if (!q.executeStep()) return false;
+        auto state = q.getColumn(0).getString();
+        auto pid = q.getColumn(1).getInt64();
+        if (state != "pending" && state != "running") return false;
+        return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH);
     });
 }
 

@@ -24,6 +24,18 @@ struct JobRecord {
     std::string error_message;
 };
 
+struct SiteRecord {
+    std::int64_t id = 0;
+    std::string domain, state, spec, names;
+    std::int64_t parent_id = 0, job_id = 0;
+    std::string created_at, updated_at;
+};
+
+struct StepRecord {
+    int seq = 0;
+    std::string step, undo, state;
+};
+
 class Store {
 public:
     // The schema version this build writes.
@@ -44,6 +56,25 @@ public:
     void job_started(std::int64_t id);
     void job_finished(std::int64_t id, const std::string &state, const ErrorInfo *err, const std::string *result);
     std::vector<JobRecord> jobs_recent(unsigned limit);
+    // Sites (on the local server). site_insert: WPH_EEXISTS for a known domain.
+    std::int64_t local_server();
+    std::int64_t site_insert(const std::string &domain, const std::string &state, const std::string &spec,
+                             const std::string &names, std::int64_t parent_id, std::int64_t job_id);
+    void site_update(std::int64_t id, const std::string &state, const std::string *spec, std::int64_t job_id);
+    void site_delete(std::int64_t id);
+    std::optional<SiteRecord> site_get(const std::string &domain);
+    std::optional<SiteRecord> site_by_id(std::int64_t id);
+    std::vector<SiteRecord> sites();
+    bool slug_taken(const std::string &slug);
+    // The journal of a site operation: each step with its undo, recorded
+    // before the step runs.
+    void step_begin(std::int64_t site_id, int seq, const std::string &step, const std::string &undo);
+    void step_done(std::int64_t site_id, int seq);
+    std::vector<StepRecord> steps(std::int64_t site_id);
+    void steps_clear(std::int64_t site_id);
+    // A job still pending or running in a live process.
+    bool job_alive(std::int64_t job_id);
+
     // Jobs left "pending" or "running" by a process that died are marked
     // "interrupted" when a store is opened and no other engine holds it.
     int mark_interrupted_jobs();

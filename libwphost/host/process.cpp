@@ -50,7 +50,8 @@ ProcessResult run_process(const std::vector<std::string> &argv, const ProcessOpt
     for (auto &a : argv) cargv.push_back(const_cast<char *>(a.c_str()));
     cargv.push_back(nullptr);
     std::vector<std::string> env_store;
-    for (char **e = environ; e && *e; ++e) {
+    if (opts.clean_env) env_store.emplace_back("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    for (char **e = environ; !opts.clean_env && e && *e; ++e) {
         std::string_view kv(*e);
         if (kv.starts_with("LC_ALL=") || kv.starts_with("LANG=") || kv.starts_with("LANGUAGE=")) continue;
         env_store.emplace_back(kv);
@@ -81,6 +82,7 @@ ProcessResult run_process(const std::vector<std::string> &argv, const ProcessOpt
     posix_spawn_file_actions_adddup2(&fa, in_child.fd, 0);
     posix_spawn_file_actions_adddup2(&fa, out_w.fd, 1);
     posix_spawn_file_actions_adddup2(&fa, err_w.fd, 2);
+    if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
     posix_spawnattr_setpgroup(&attr, 0);
     sigset_t def;
     sigemptyset(&def);

@@ -17,6 +17,8 @@ struct ProcessOptions {
     std::string stdin_data;                   // written to the child's stdin (secrets go here, not argv)
     std::size_t max_output = 4u << 20;        // per stream; the rest is read and dropped
     std::vector<std::string> env;             // extra NAME=value entries; LC_ALL=C is always set
+    bool clean_env = false;                   // start from PATH only instead of the caller's environment
+    std::string cwd;                          // working directory of the child (empty: the caller's)
 };
 
 struct ProcessResult {

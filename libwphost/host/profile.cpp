@@ -1,6 +1,8 @@
 #include "host/profile.hpp"
 
 #include <boost/json.hpp>
+#include <cctype>
+#include <initializer_list>
 #include <set>
 
 #include "engine/error.hpp"
@@ -32,6 +34,28 @@ public:
             for (unsigned char c : s)
                 if (c < 0x20 || c == 0x7f) bad(key, "contains a control character");
             if (s.empty()) bad(key, "must not be empty");
+            out = std::move(s);
+        }
+    }
+    void choice(const char *key, std::string &out, std::initializer_list<const char *> allowed) {
+        if (auto *v = take(key)) {
+            if (!v->is_string()) bad(key, "must be a string");
+            std::string s(v->as_string()), list;
+            for (auto *a : allowed) {
+                if (s == a) { out = s; return; }
+                list += list.empty() ? std::string("\"") + a + "\"" : std::string(", \"") + a + "\"";
+            }
+            bad(key, "must be one of " + list + ", got \"" + s + "\"");
+        }
+    }
+    // A user or group name: what useradd accepts.
+    void name(const char *key, std::string &out) {
+        if (auto *v = take(key)) {
+            if (!v->is_string()) bad(key, "must be a string");
+            std::string s(v->as_string());
+            bool ok = !s.empty() && s.size() <= 32 && (std::islower((unsigned char)s[0]) || s[0] == '_');
+            for (unsigned char c : s) ok = ok && (std::islower(c) || std::isdigit(c) || c == '_' || c == '-');
+            if (!ok) bad(key, "must be a user name (lower-case letters, digits, '_' and '-', at most 32), got \"" + s + "\"");
             out = std::move(s);
         }
     }
@@ -107,14 +131,29 @@ HostProfile HostProfile::from_json(const std::string &json) {
     r.path("proc_dir", p.proc_dir);
     r.path("systemd_dir", p.systemd_dir);
     r.path("sites_root", p.sites_root);
+    r.path("core_store", p.core_store);
+    r.path("ssl_dir", p.ssl_dir);
     r.integer("command_timeout_ms", p.command_timeout_ms, 100, 600000);
+    r.choice("services", p.services, {"auto", "systemd", "signal"});
     r.object("nginx", [&](Reader &n) {
         n.path("binary", p.nginx.binary);
         n.path("config", p.nginx.config);
         n.path("modules_dir", p.nginx.modules_dir);
         n.path("modules_enabled_dir", p.nginx.modules_enabled_dir);
+        n.path("sites_dir", p.nginx.sites_dir);
+        n.path("fastcgi_params", p.nginx.fastcgi_params);
+        n.path("pid_file", p.nginx.pid_file);
+        n.path("cache_dir", p.nginx.cache_dir);
+        n.name("user", p.nginx.user);
+        n.integer("http_port", p.nginx.http_port, 1, 65535);
+        n.integer("https_port", p.nginx.https_port, 1, 65535);
     });
-    r.object("php", [&](Reader &n) { n.path("fpm_dir", p.php.fpm_dir); });
+    r.object("php", [&](Reader &n) {
+        n.path("fpm_dir", p.php.fpm_dir);
+        n.path("cli_dir", p.php.cli_dir);
+        n.path("etc_dir", p.php.etc_dir);
+        n.path("run_dir", p.php.run_dir);
+    });
     r.object("mysql", [&](Reader &n) {
         n.paths("server_binaries", p.mysql.server_binaries);
         n.path("socket", p.mysql.socket);
@@ -146,10 +185,15 @@ boost::json::value HostProfile::to_json_value() const {
         {"proc_dir", proc_dir},
         {"systemd_dir", systemd_dir},
         {"sites_root", sites_root},
+        {"core_store", core_store},
+        {"ssl_dir", ssl_dir},
         {"command_timeout_ms", command_timeout_ms},
+        {"services", services},
         {"nginx", {{"binary", nginx.binary}, {"config", nginx.config}, {"modules_dir", nginx.modules_dir},
-                   {"modules_enabled_dir", nginx.modules_enabled_dir}}},
-        {"php", {{"fpm_dir", php.fpm_dir}}},
+                   {"modules_enabled_dir", nginx.modules_enabled_dir}, {"sites_dir", nginx.sites_dir},
+                   {"fastcgi_params", nginx.fastcgi_params}, {"pid_file", nginx.pid_file}, {"cache_dir", nginx.cache_dir},
+                   {"user", nginx.user}, {"http_port", nginx.http_port}, {"https_port", nginx.https_port}}},
+        {"php", {{"fpm_dir", php.fpm_dir}, {"cli_dir", php.cli_dir}, {"etc_dir", php.etc_dir}, {"run_dir", php.run_dir}}},
         {"mysql", {{"server_binaries", bins}, {"socket", mysql.socket}, {"admin_user", mysql.admin_user},
                    {"admin_password_file", mysql.admin_password_file}}},
         {"redis", {{"server_binary", redis.server_binary}, {"host", redis.host}, {"port", redis.port}, {"socket", redis.socket}}},

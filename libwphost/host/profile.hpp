@@ -15,17 +15,32 @@ struct HostProfile {
     std::string proc_dir = "/proc";
     std::string systemd_dir = "/run/systemd/system";  // exists iff systemd is PID 1 (sd_booted)
     std::string sites_root = "/srv/wphost/sites";
+    std::string core_store = "/srv/wphost/core";   // shared read-only WordPress cores (same file system as sites_root)
+    std::string ssl_dir = "/etc/wphost/ssl";       // site certificates and keys (root only)
     int command_timeout_ms = 10000;
+    // How services are reloaded: "auto" (systemd when it runs, else signals),
+    // "systemd" or "signal" (SIGHUP to nginx's master, SIGUSR2 to PHP-FPM's).
+    std::string services = "auto";
 
     struct Nginx {
         std::string binary = "/usr/sbin/nginx";
         std::string config = "/etc/nginx/nginx.conf";
         std::string modules_dir = "/usr/lib/nginx/modules";
         std::string modules_enabled_dir = "/etc/nginx/modules-enabled";
+        std::string sites_dir = "/etc/nginx/sites-enabled";   // one server-block file per site goes here
+        std::string fastcgi_params = "/etc/nginx/fastcgi_params";
+        std::string pid_file = "/run/nginx.pid";
+        std::string cache_dir = "/var/cache/nginx/wphost";    // fastcgi_cache, one directory per site
+        std::string user = "www-data";                        // nginx's worker user; its group reads pool sockets
+        int http_port = 80;
+        int https_port = 443;
     } nginx;
 
     struct Php {
         std::string fpm_dir = "/usr/sbin";  // holds php-fpmX.Y
+        std::string cli_dir = "/usr/bin";   // holds phpX.Y
+        std::string etc_dir = "/etc/php";   // <etc_dir>/X.Y/fpm/{php-fpm.conf,pool.d}
+        std::string run_dir = "/run/php";   // pool sockets and phpX.Y-fpm.pid
     } php;
 
     struct Mysql {

@@ -80,7 +80,8 @@ std::optional<std::string> read_head(const std::string &path, std::size_t n) {
     return out;
 }
 
-void write_file_atomic(const std::string &path, const std::string &data, mode_t mode, const char *category) {
+void write_file_atomic(const std::string &path, const std::string &data, mode_t mode, const char *category, uid_t uid,
+                       gid_t gid) {
     auto slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     // A random name, created exclusively: threads and processes writing the
@@ -94,6 +95,11 @@ void write_file_atomic(const std::string &path, const std::string &data, mode_t 
         Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)};
         if (f.fd < 0) io_fail(category, "cannot create", tmp, errno);
         if (::fchmod(f.fd, mode) != 0) io_fail(category, "cannot chmod", tmp, errno);
+        if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && ::fchown(f.fd, uid, gid) != 0) {
+            int err = errno;
+            ::unlink(tmp.c_str());
+            io_fail(category, "cannot chown", tmp, err);
+        }
         std::size_t off = 0;
         while (off < data.size()) {
             ssize_t n = ::write(f.fd, data.data() + off, data.size() - off);

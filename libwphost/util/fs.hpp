@@ -15,7 +15,9 @@ std::optional<std::string> read_file_if_exists(const std::string &path, std::siz
 // At most the first n bytes of a file, or std::nullopt if it does not exist.
 std::optional<std::string> read_head(const std::string &path, std::size_t n);
 // Write atomically: temp file in the same directory, fsync, rename, fsync dir.
-void write_file_atomic(const std::string &path, const std::string &data, mode_t mode, const char *category);
+// With uid/gid other than -1 the file gets that owner before it appears.
+void write_file_atomic(const std::string &path, const std::string &data, mode_t mode, const char *category,
+                       uid_t uid = static_cast<uid_t>(-1), gid_t gid = static_cast<gid_t>(-1));
 bool is_executable(const std::string &path);
 bool exists(const std::string &path);
 

@@ -188,6 +188,21 @@ public:
 
     wph_engine *c_handle() { return get().c_handle(); }
 
+    // A call that hands back JSON, run without the GIL.
+    template <class F> std::string json(F &&f) {
+        auto *eh = c_handle();
+        char *out = nullptr;
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = f(eh, &out);
+        }
+        wphost::check(rc);
+        std::string s = out;
+        wph_str_free(out);
+        return s;
+    }
+
 private:
     std::optional<wphost::Engine> engine_;
 };
@@ -287,7 +302,32 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("state_dir", [](PyEngine &e) { return e.get().state_dir(); })
         .def("info", [](PyEngine &e) { return e.get().info(); })
         .def("jobs", [](PyEngine &e, unsigned limit) { return e.get().jobs(limit); }, py::arg("limit") = 0)
-        .def("host_check_start", &PyEngine::host_check_start, py::arg("progress") = py::none());
+        .def("host_check_start", &PyEngine::host_check_start, py::arg("progress") = py::none())
+        .def("site_plan", [](PyEngine &e, const std::string &spec) {
+            return e.json([&](wph_engine *h, char **o) { return wph_site_plan(o, h, spec.c_str()); });
+        })
+        .def("site_list", [](PyEngine &e) { return e.json([](wph_engine *h, char **o) { return wph_site_list(o, h); }); })
+        .def("site_get", [](PyEngine &e, const std::string &d) {
+            return e.json([&](wph_engine *h, char **o) { return wph_site_get(o, h, d.c_str()); });
+        })
+        // Site jobs: op is the operation, a and b its string arguments.
+        .def("site_start", [](PyEngine &e, const std::string &op, const std::string &a, std::optional<std::string> b,
+                              std::optional<py::function> progress) {
+            auto *h = e.c_handle();
+            const char *bs = b ? b->c_str() : nullptr;
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) {
+                if (op == "create") return wph_site_create(j, h, a.c_str(), o);
+                if (op == "delete") return wph_site_delete(j, h, a.c_str(), o);
+                if (op == "suspend") return wph_site_suspend(j, h, a.c_str(), 1, o);
+                if (op == "unsuspend") return wph_site_suspend(j, h, a.c_str(), 0, o);
+                if (op == "set_php") return wph_site_set_php(j, h, a.c_str(), bs, o);
+                if (op == "regenerate") return wph_site_regenerate(j, h, a.c_str(), o);
+                if (op == "clone") return wph_site_clone(j, h, a.c_str(), bs, o);
+                if (op == "staging") return wph_site_staging(j, h, a.c_str(), bs, o);
+                if (op == "push") return wph_site_push(j, h, a.c_str(), bs, o);
+                throw wphost::Error(WPH_EINVALID, "site", "unknown site operation " + op);
+            });
+        }, py::arg("op"), py::arg("a"), py::arg("b") = py::none(), py::arg("progress") = py::none());
 
     py::class_<PyRepo>(m, "Repo")
         .def_static("init", [](PyEngine &e, const std::string &location, std::optional<std::string> password,

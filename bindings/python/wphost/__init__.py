@@ -10,7 +10,7 @@ Every JSON document has the same fields as the C ABI's (see docs/).
 from __future__ import annotations
 
 from . import _core
-from .engine import Engine, Job, JobState, Progress
+from .engine import Engine, Job, JobState, Progress, Sites
 from .repository import Repository
 from .errors import (AlreadyExists, AuthError, CallbackError, Cancelled, Conflict, Error, InvalidInput,
                      IOFailure, Locked, NotFound, OutOfMemory, ProviderError, Timeout, VersionMismatch,
@@ -21,7 +21,7 @@ version_number: int = _core.version_number()
 schema_version: int = _core.schema_version()
 
 __all__ = [
-    "Engine", "Job", "JobState", "Progress", "Repository",
+    "Engine", "Job", "JobState", "Progress", "Repository", "Sites",
     "Error", "NotFound", "AlreadyExists", "InvalidInput", "AuthError", "Timeout", "Cancelled", "Conflict",
     "Locked", "IOFailure", "ProviderError", "CallbackError", "OutOfMemory", "VersionMismatch", "error_class",
     "__version__", "version_number", "schema_version",

@@ -95,6 +95,7 @@ class Engine:
                  host_profile: Union[None, str, Dict[str, Any]] = None, threads: int = 0) -> None:
         profile = host_profile if host_profile is None or isinstance(host_profile, str) else json.dumps(host_profile)
         self._core = _core.Engine(state_dir, profile, threads)
+        self.sites = Sites(self)
 
     def __enter__(self) -> "Engine":
         return self
@@ -138,4 +139,88 @@ class Engine:
 
     async def host_check_async(self) -> Dict[str, Any]:
         result: Dict[str, Any] = await self.host_check_start().result_async()
+        return result
+
+
+SiteSpec = Union[str, Dict[str, Any]]
+
+
+def _spec_text(spec: Optional[SiteSpec]) -> Optional[str]:
+    return spec if spec is None or isinstance(spec, str) else json.dumps(spec)
+
+
+class Sites:
+    """The WordPress sites of an engine (docs/site.md). Each method that
+    changes the host runs a job and waits for it (Ctrl-C cancels it); the
+    `*_start` form returns the Job instead. Specs are dicts or JSON text with
+    the fields of docs/site-spec.md."""
+
+    def __init__(self, engine: "Engine") -> None:
+        self._engine = engine
+
+    def _start(self, op: str, a: str, b: Optional[str] = None,
+               progress: Optional[ProgressCallback] = None) -> Job:
+        if progress is None:
+            return Job(self._engine._core.site_start(op, a, b, None))
+        cb = progress
+
+        def adapter(p: Dict[str, Any]) -> Optional[bool]:
+            return cb(Progress(**p))
+
+        return Job(self._engine._core.site_start(op, a, b, adapter))
+
+    def _run(self, op: str, a: str, b: Optional[str] = None,
+             progress: Optional[ProgressCallback] = None) -> Dict[str, Any]:
+        result: Dict[str, Any] = self._start(op, a, b, progress).result()
+        return result
+
+    def plan(self, spec: SiteSpec) -> Dict[str, Any]:
+        """Every file, command and SQL statement create would use; touches nothing."""
+        result: Dict[str, Any] = json.loads(self._engine._core.site_plan(_spec_text(spec) or ""))
+        return result
+
+    def create_start(self, spec: SiteSpec, progress: Optional[ProgressCallback] = None) -> Job:
+        return self._start("create", _spec_text(spec) or "", None, progress)
+
+    def create(self, spec: SiteSpec, progress: Optional[ProgressCallback] = None) -> Dict[str, Any]:
+        """Create a site; the result has its URL, and the admin password when it was generated."""
+        result: Dict[str, Any] = self.create_start(spec, progress).result()
+        return result
+
+    def delete(self, domain: str) -> Dict[str, Any]:
+        return self._run("delete", domain)
+
+    def suspend(self, domain: str) -> Dict[str, Any]:
+        return self._run("suspend", domain)
+
+    def unsuspend(self, domain: str) -> Dict[str, Any]:
+        return self._run("unsuspend", domain)
+
+    def set_php(self, domain: str, version: str) -> Dict[str, Any]:
+        return self._run("set_php", domain, version)
+
+    def regenerate(self, domain: str) -> Dict[str, Any]:
+        return self._run("regenerate", domain)
+
+    def clone(self, domain: str, spec: SiteSpec) -> Dict[str, Any]:
+        """Copy a site to a new domain; `spec` needs "domain", other fields default to the source's."""
+        return self._run("clone", domain, _spec_text(spec))
+
+    def staging(self, domain: str, spec: Optional[SiteSpec] = None) -> Dict[str, Any]:
+        """A password-protected, noindex copy; the result holds its password once."""
+        return self._run("staging", domain, _spec_text(spec))
+
+    def push(self, staging_domain: str, files: bool = True, database: bool = True,
+             tables: Optional[List[str]] = None) -> Dict[str, Any]:
+        options: Dict[str, Any] = {"files": files, "database": database}
+        if tables is not None:
+            options["tables"] = tables
+        return self._run("push", staging_domain, json.dumps(options))
+
+    def list(self) -> List[Dict[str, Any]]:
+        result: List[Dict[str, Any]] = json.loads(self._engine._core.site_list())
+        return result
+
+    def get(self, domain: str) -> Dict[str, Any]:
+        result: Dict[str, Any] = json.loads(self._engine._core.site_get(domain))
         return result
