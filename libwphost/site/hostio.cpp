@@ -167,7 +167,14 @@ public:
     }
 
     void make_dir(const std::string &path, mode_t mode, const Owner &owner) override {
-        if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) io_fail("cannot create directory", path, errno);
+        int rc = ::mkdir(path.c_str(), mode);
+        if (rc != 0 && errno == ENOENT) {
+            // Missing parents (profile directories such as /etc/wphost) are root's, 0755.
+            auto slash = path.rfind('/');
+            if (slash != std::string::npos && slash > 0) util::make_dirs(path.substr(0, slash), 0755, "site");
+            rc = ::mkdir(path.c_str(), mode);
+        }
+        if (rc != 0 && errno != EEXIST) io_fail("cannot create directory", path, errno);
         struct stat st;
         if (::lstat(path.c_str(), &st) != 0) io_fail("cannot stat", path, errno);
         if (!S_ISDIR(st.st_mode)) raise(WPH_EEXISTS, "site", path + " exists and is not a directory");

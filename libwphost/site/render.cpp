@@ -61,6 +61,12 @@ std::string join(const std::vector<std::string> &v, const char *sep) {
     return o;
 }
 
+bool noindex(const RenderContext &c) { return c.spec.environment == "staging" || !c.htpasswd_file.empty(); }
+
+std::string robots_header(const RenderContext &c, const char *indent) {
+    return noindex(c) ? std::string(indent) + "add_header X-Robots-Tag \"noindex, nofollow\" always;\n" : std::string();
+}
+
 // The fastcgi lines every PHP location shares.
 std::string php_pass(const RenderContext &c, int port, bool tls, bool cached, const char *indent) {
     std::string i = indent, o;
@@ -82,6 +88,8 @@ std::string php_pass(const RenderContext &c, int port, bool tls, bool cached, co
         o += i + "fastcgi_cache_bypass $wph_skip_cache;\n";
         o += i + "fastcgi_no_cache $wph_skip_cache;\n";
         o += i + "add_header X-Cache $upstream_cache_status always;\n";
+        // A location with its own add_header drops the server's.
+        o += robots_header(c, indent);
     }
     return o;
 }
@@ -173,7 +181,7 @@ std::string render_nginx(const RenderContext &c) {
     o += "    client_max_body_size " + s.limits.upload_max_filesize + ";\n";
     // A site user cannot point a symlink at another site's files.
     o += "    disable_symlinks if_not_owner from=$document_root;\n";
-    if (s.environment == "staging" || !c.htpasswd_file.empty()) o += "    add_header X-Robots-Tag \"noindex, nofollow\" always;\n";
+    o += robots_header(c, "    ");
     if (!c.htpasswd_file.empty()) {
         o += "    auth_basic \"Staging of " + s.domain + "\";\n";
         o += "    auth_basic_user_file " + c.htpasswd_file + ";\n";
@@ -226,7 +234,8 @@ std::string render_nginx(const RenderContext &c) {
     o += php_pass(c, port, tls, false, "        ") + "    }\n";
     o += "    location ~ \\.php$ {\n" + php_pass(c, port, tls, cached, "        ") + "    }\n";
     o += "    location ~* \\.(?:css|js|mjs|map|jpe?g|png|gif|ico|svg|webp|avif|woff2?|ttf|otf|eot|mp4|webm|mp3|ogg|pdf)$ {\n";
-    o += "        expires 365d;\n        add_header Cache-Control \"public\" always;\n        access_log off;\n";
+    o += "        expires 365d;\n        add_header Cache-Control \"public\" always;\n" + robots_header(c, "        ") +
+         "        access_log off;\n";
     o += "        try_files $uri /index.php?$args;\n    }\n";
     o += "}\n";
     return o;
@@ -248,8 +257,9 @@ std::string render_pool(const RenderContext &c, const std::map<std::string, std:
     o += "chdir = /\n";
     o += "security.limit_extensions = .php\n";
     o += "env[TMPDIR] = " + n.tmp + "\n";
-    o += "php_admin_value[open_basedir] = " + n.docroot + "/:" + n.tmp + "/:" + n.logs + "/:" + n.wp_config + ":" + n.conf +
-         "/wp-config.php\n";
+    // conf/ is the operator's (root's, read-only to the site): wp-config.php
+    // looks there for conf/wp-config.php.
+    o += "php_admin_value[open_basedir] = " + n.docroot + "/:" + n.tmp + "/:" + n.logs + "/:" + n.conf + "/:" + n.wp_config + "\n";
     o += "php_admin_value[upload_tmp_dir] = " + n.tmp + "/uploads\n";
     o += "php_admin_value[session.save_path] = " + n.tmp + "/sessions\n";
     o += "php_admin_value[sys_temp_dir] = " + n.tmp + "\n";

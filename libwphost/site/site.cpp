@@ -612,7 +612,7 @@ void write_if_changed(SiteHost &h, const std::string &path, const std::string &d
 }
 
 // Rewrite the generated files of a site; reload what changed.
-json::array regenerate_files(Engine &e, SiteHost &h, const Site &s, bool suspended) {
+json::array regenerate_files(Engine &e, SiteHost &h, const Site &s, bool suspended, bool reload_always = false) {
     auto &p = h.profile();
     auto sec = load_secrets(e, h, s.names);
     json::array changed;
@@ -627,15 +627,10 @@ json::array regenerate_files(Engine &e, SiteHost &h, const Site &s, bool suspend
     if (changed.size() != pool_before) fpm_reload(h, s.spec.php);
     auto nginx_before = changed.size();
     write_if_changed(h, s.names.nginx_file, render_nginx(ctx), 0644, {}, false, changed);
-    if (changed.size() != nginx_before) {
-        try {
-            nginx_reload(h);
-        } catch (...) {
-            // A user's override that nginx rejects: say so; the old file
-            // would not help since nginx reads the override either way.
-            throw;
-        }
-    }
+    // The operator's conf/nginx/*.conf may have changed without the server
+    // block changing: a regeneration always has nginx read them again
+    // (nginx -t first names a bad override's file and line).
+    if (changed.size() != nginx_before || reload_always) nginx_reload(h);
     return changed;
 }
 
@@ -755,7 +750,7 @@ std::string regenerate(Engine &e, Job &job, const std::string &domain) {
         auto s = load_site(e, domain);
         if (s.state != "active" && s.state != "suspended") raise(WPH_ECONFLICT, "site", "site " + s.spec.domain + " is " + s.state);
         auto h = make_local_host(e.profile(), &job.cancel_token());
-        auto changed = regenerate_files(e, *h, s, s.state == "suspended");
+        auto changed = regenerate_files(e, *h, s, s.state == "suspended", true);
         return util::to_json(json::object{{"domain", s.spec.domain}, {"changed", changed}});
     });
 }

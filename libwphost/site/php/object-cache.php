@@ -10,9 +10,12 @@
  *   WPH_REDIS_DATABASE  database index to SELECT, default 0
  *   WPH_REDIS_PASSWORD  AUTH password; or array( user, password ) for an ACL user
  *   WPH_REDIS_TIMEOUT   connect and read timeout in seconds (float), default 1
- *   WP_CACHE_KEY_SALT   prefix of every key of this site (should not contain ':')
+ *   WP_CACHE_KEY_SALT   prefix of every key of this site; trailing ':' are dropped
+ *                       ("site:" and "site" give the same keys). Each site needs its
+ *                       own, and none may be another's followed by ':'.
  *
- * Keys in Redis: "{salt}:{blog id, or 'global' for global groups}:{group}:{key}".
+ * Keys in Redis: "{salt}:{blog id, or 'global' for global groups}:{group}:{key}",
+ * for example "site:1:posts:42" or "site:global:users:1".
  * Values: PHP integers as their decimal digits (so incr/decr work in Redis), any
  * other value as serialize() output. Each request keeps what it has read or written
  * in an in-memory cache in front of Redis. wp_cache_flush() deletes only keys under
@@ -196,8 +199,10 @@ LUA;
 		$this->multisite   = function_exists( 'is_multisite' ) && is_multisite();
 		$this->blog_prefix = $this->multisite && function_exists( 'get_current_blog_id' ) ? (string) get_current_blog_id() : '1';
 
-		if ( defined( 'WP_CACHE_KEY_SALT' ) && '' !== (string) WP_CACHE_KEY_SALT ) {
-			$this->key_salt = (string) WP_CACHE_KEY_SALT;
+		// A salt given with its separator ("site:") gives the same keys as "site".
+		$salt = defined( 'WP_CACHE_KEY_SALT' ) ? rtrim( (string) WP_CACHE_KEY_SALT, ':' ) : '';
+		if ( '' !== $salt ) {
+			$this->key_salt = $salt;
 		} else {
 			// No salt configured: still keep this site apart from others.
 			$this->key_salt = 'wp' . substr( md5( ( defined( 'DB_NAME' ) ? DB_NAME : '' ) . '|' . ( $GLOBALS['table_prefix'] ?? '' ) ), 0, 12 );
@@ -547,9 +552,41 @@ LUA;
 	}
 
 	public function add_multiple( array $data, $group = '', $expire = 0 ) {
-		$result = array();
+		$suspended = function_exists( 'wp_suspend_cache_addition' ) && wp_suspend_cache_addition();
+		$group     = $this->group( $group );
+		$expire    = max( 0, (int) $expire );
+		$result    = array();
+		$send      = array(); // list of array( key, Redis key, encoded value )
 		foreach ( $data as $key => $value ) {
-			$result[ $key ] = $this->add( $key, $value, $group, $expire );
+			$id = $this->blog_part( $group ) . ':' . $key;
+			if ( $suspended || ! $this->is_valid_key( $key ) || $this->held( $group, $id ) ) {
+				$result[ $key ] = false;
+			} elseif ( $this->persistent( $group ) ) {
+				$result[ $key ] = false; // Decided below; keeps the order of $data.
+				$send[]         = array( $key, $this->redis_key( $key, $group ), self::encode( $value ) );
+			} else {
+				$this->remember( $group, $id, $value, $expire );
+				$result[ $key ] = true;
+			}
+		}
+		if ( $send ) {
+			$answers = $this->redis(
+				function ( $r ) use ( $send, $expire ) {
+					$r->multi( Redis::PIPELINE );
+					foreach ( $send as list( , $rkey, $encoded ) ) {
+						$r->set( $rkey, $encoded, self::set_options( $expire, 'nx' ) );
+					}
+					return $r->exec();
+				}
+			);
+			foreach ( $send as $i => list( $key ) ) {
+				// false: another request has it; no answer (no Redis): this request keeps it.
+				$added = is_array( $answers ) ? ( $answers[ $i ] ?? false ) : true;
+				if ( false !== $added ) {
+					$this->remember( $group, $this->blog_part( $group ) . ':' . $key, $data[ $key ], $expire );
+				}
+				$result[ $key ] = false !== $added;
+			}
 		}
 		return $result;
 	}
@@ -603,9 +640,36 @@ LUA;
 	}
 
 	public function delete_multiple( array $keys, $group = '' ) {
+		$group  = $this->group( $group );
 		$result = array();
+		$send   = array(); // list of array( key, Redis key )
 		foreach ( $keys as $key ) {
-			$result[ $key ] = $this->delete( $key, $group );
+			if ( ! $this->is_valid_key( $key ) ) {
+				$result[ $key ] = false;
+				continue;
+			}
+			$id             = $this->blog_part( $group ) . ':' . $key;
+			$result[ $key ] = $this->held( $group, $id );
+			$this->forget( $group, $id );
+			if ( $this->persistent( $group ) ) {
+				$send[] = array( $key, $this->redis_key( $key, $group ) );
+			}
+		}
+		if ( $send ) {
+			$answers = $this->redis(
+				function ( $r ) use ( $send ) {
+					$r->multi( Redis::PIPELINE );
+					foreach ( $send as list( , $rkey ) ) {
+						$r->del( $rkey );
+					}
+					return $r->exec();
+				}
+			);
+			foreach ( $send as $i => list( $key ) ) {
+				if ( is_array( $answers ) && is_int( $answers[ $i ] ?? null ) && $answers[ $i ] > 0 ) {
+					$result[ $key ] = true;
+				}
+			}
 		}
 		return $result;
 	}

@@ -16,6 +16,8 @@
  * stdout gets exactly one line of JSON:
  *     {"ok":true,"tables":N,"rows":N,"cells":N,"skipped_tables":[...],"untouched_values":N}
  *     {"ok":false,"error":"..."}
+ * With a persistent object cache (object-cache.php), it is flushed at the end; if
+ * that fails the run fails (the rows stay rewritten; a second run flushes again).
  * tables: tables searched; rows and cells: rows and cells changed; skipped_tables:
  * tables with text columns but no primary key (not searched); untouched_values:
  * serialized values that held a search string but were left as they were, because
@@ -612,9 +614,11 @@ function wph_sr_run( array $request ): array {
 	}
 	$result['untouched_values'] = $replacer->untouched;
 
-	// Whatever an object cache holds of the old values is stale now.
-	if ( $result['cells'] > 0 && function_exists( 'wp_cache_flush' ) ) {
-		wp_cache_flush();
+	// What a persistent object cache holds of the old values is stale now (also
+	// after an earlier run that changed the rows but could not flush: so always).
+	if ( function_exists( 'wp_using_ext_object_cache' ) && wp_using_ext_object_cache() && ! wp_cache_flush() ) {
+		$why = isset( $GLOBALS['wp_object_cache']->redis_error ) ? ': ' . $GLOBALS['wp_object_cache']->redis_error : '';
+		throw new WPH_SR_Failure( "the database was rewritten ({$result['cells']} cells) but the object cache could not be flushed$why; run again once it is reachable" );
 	}
 	return $result;
 }
