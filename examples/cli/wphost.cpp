@@ -689,7 +689,9 @@ void print_site_result(const Args &a, const std::string &result) {
     auto o = json::parse(result).as_object();
     for (auto &kv : o) {
         if (kv.key() == "timings") continue;
-        std::printf("%-17s %s\n", std::string(kv.key()).c_str(), str(o, std::string(kv.key()).c_str()).c_str());
+        std::string v = kv.value().is_double() ? std::to_string(kv.value().as_double()).substr(0, 5) + " s"
+                                               : str(o, std::string(kv.key()).c_str());
+        std::printf("%-17s %s\n", std::string(kv.key()).c_str(), v.c_str());
     }
 }
 

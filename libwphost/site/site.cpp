@@ -542,8 +542,9 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
         res["staging_password"] = sec.staging_password;
     }
     int port = spec.tls != "none" ? p.nginx.https_port : p.nginx.http_port;
+    bool default_port = port == (spec.tls != "none" ? 443 : 80);
     res["try"] = std::string("curl ") + (spec.tls != "none" ? "-k " : "") + "-H 'Host: " + spec.domain + "' " +
-                 (spec.tls != "none" ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/";
+                 (spec.tls != "none" ? "https" : "http") + "://127.0.0.1" + (default_port ? "" : ":" + std::to_string(port)) + "/";
     return res;
 }
 
