@@ -22,6 +22,18 @@
  * Anything WordPress prints (HTML, notices) goes to stderr instead.
  *
  * Exit status: 0 installed; 1 failure; 2 invalid request; 3 already installed.
+ *
+ * What it does, in WordPress's own terms: wp_install() (no mail is sent and no
+ * HTTP request leaves: its pretty-permalink probe just fails), home and siteurl
+ * set to "url", WP_DEFAULT_THEME kept when installed or else the first installed
+ * theme (by directory name) switched to, the permalink structure set and the
+ * rewrite rules flushed without writing .htaccess. With "multisite" it then does
+ * what wp-admin/network.php does: install_network() and populate_network() for
+ * network 1 on the domain of siteurl (host:port when the port is not the
+ * default), path "/" (or the path of "url"). WordPress's rule for a subdirectory
+ * network applies: the main site's posts live under /blog/, so the permalink
+ * structure is stored as "/blog" + "permalink". wp-config.php needs no network
+ * constants for this; MULTISITE etc. are added afterwards.
  */
 
 /*
