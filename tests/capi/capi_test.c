@@ -491,6 +491,51 @@ static void test_thread_local_errors(void) {
     CHECK(ok == (void *)1, "errors are per thread");
 }
 
+/* Sites without root or servers: validation, plan mode, lookups. */
+static void test_site(void) {
+    wph_engine *e = open_engine(path("site-state"), NULL);
+    char *json = NULL;
+    wph_job *job = NULL;
+    int rc;
+    if (!e) return;
+    rc = wph_site_plan(&json, e, NULL);
+    CHECK(rc == WPH_EINVALID && json == NULL, "plan NULL spec: %d", rc);
+    rc = wph_site_plan(&json, e, "{\"domain\": \"a;b.example\"}");
+    CHECK(rc == WPH_EINVALID && strstr(last_msg(), "\"domain\"") != NULL, "injected domain: %d %s", rc, last_msg());
+    CHECK(strcmp(wph_error_category(wph_error_last()), "site") == 0, "site category");
+    rc = wph_site_plan(&json, e, "{\"domain\": \"bücher.example\", \"admin_password\": \"a-very-long-secret\"}");
+    CHECK(rc == 0 && json != NULL, "plan: %d %s", rc, rc ? last_msg() : "");
+    if (json) {
+        CHECK(strstr(json, "xn--bcher-kva.example") != NULL, "IDN in punycode");
+        CHECK(strstr(json, "\"actions\"") != NULL && strstr(json, "/usr/sbin/useradd") != NULL, "plan lists commands");
+        CHECK(strstr(json, "a-very-long-secret") == NULL, "plan hides the password");
+        wph_str_free(json);
+        json = NULL;
+    }
+    /* A bad spec fails the call: no job is started. */
+    rc = wph_site_create(&job, e, "{\"domain\": \"ok.example\", \"cache\": \"everything\"}", NULL);
+    CHECK(rc == WPH_EINVALID && job == NULL && strstr(last_msg(), "\"cache\"") != NULL, "bad spec: %d %s", rc, last_msg());
+    rc = wph_site_set_php(&job, e, "ok.example", "8.2; id", NULL);
+    CHECK(rc == WPH_EINVALID && job == NULL, "bad PHP version: %d", rc);
+    rc = wph_site_get(&json, e, "nope.example");
+    CHECK(rc == WPH_ENOTFOUND && json == NULL, "get unknown: %d", rc);
+    rc = wph_site_list(&json, e);
+    CHECK(rc == 0 && json && strcmp(json, "[]") == 0, "empty list: %s", json ? json : "(null)");
+    wph_str_free(json);
+    /* Operations on unknown sites fail in their job. */
+    rc = wph_site_delete(&job, e, "nope.example", NULL);
+    CHECK(rc == 0 && job != NULL, "delete starts: %d", rc);
+    if (job) {
+        CHECK(wph_job_wait(job, -1) == 0 && wph_job_state(job) == WPH_JOB_FAILED, "delete of unknown site fails");
+        CHECK(wph_error_code(wph_job_error(job)) == WPH_ENOTFOUND, "with WPH_ENOTFOUND");
+        CHECK(strcmp(wph_job_kind(job), "site.delete") == 0, "kind site.delete");
+        wph_job_free(job);
+    }
+    CHECK(wph_site_delete(&job, NULL, "x.example", NULL) == WPH_EINVALID, "NULL engine");
+    CHECK(wph_site_push(NULL, e, "x.example", NULL, NULL) == WPH_EINVALID, "NULL out");
+    wph_engine_free(e);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: capi_test WORKDIR\n");
@@ -506,6 +551,7 @@ int main(int argc, char **argv) {
     test_cancel();
     test_stores();
     test_repo();
+    test_site();
     test_permission();
     test_thread_local_errors();
     printf("capi: %d passed, %d failed\n", g_passed, g_failed);
