@@ -19,7 +19,7 @@ secs=${1:-20}
 [[ $# -gt 0 ]] && shift
 build=${WPH_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${WPH_FUZZ_JOBS:-$(nproc)}
-all=(pack_header index tree snapshot key unquote)
+all=(pack_header index tree snapshot key unquote site_spec)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for i in "${!targets[@]}"; do targets[$i]=${targets[$i]#fuzz_}; done
@@ -62,6 +62,11 @@ printf '%s' 'we\"ird\\na\tme<&>é' >"$seeds/unquote/weird"
 printf '%s' 'bad\xffname' >"$seeds/unquote/bad-utf8"
 printf '%s' 'maxrune\U0010ffff nbsp\u00a0 \101\x41\a\b\f\n\r\t\v' >"$seeds/unquote/escapes"
 printf 'raw\xff\xe2\x82 \xed\xa0\x80 "q" \\ \x01\x7f\xc2\x85' >"$seeds/unquote/raw-bytes"
+
+# ---- seeds: site specs and php.ini overrides
+printf '%s' '{"domain":"example.com"}' >"$seeds/site_spec/minimal"
+printf '%s' '{"domain":"bücher.example","aliases":["shop.example.com"],"www":"alias","php":"8.2","cache":"page+object","multisite":"subdomain","tls":"self-signed","php_limits":{"memory_limit":"512M","upload_max_filesize":"1G","max_children":9},"environment":"staging","title":"Ti\"tle","admin_email":"a@b.example","locale":"de_DE"}' >"$seeds/site_spec/full"
+printf 'max_execution_time = 60\nmemory_limit = "1G"\n; comment\n' >"$seeds/site_spec/php-ini"
 
 # ---- seeds: small hand-made JSON
 printf '{"nodes":[]}\n' >"$seeds/tree/empty"

@@ -551,6 +551,8 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
 std::string create_site(Engine &e, Job &job, CreateInput in, const char *op_name) {
     auto h = make_local_host(e.profile(), &job.cancel_token());
     require_php(*h, in.spec.php);
+    if (!in.from && in.spec.source.front() == '/' && !h->exists(in.spec.source))
+        raise(WPH_EINVALID, "site", "source " + in.spec.source + " does not exist");
     if (e.store().site_get(in.spec.domain)) raise(WPH_EEXISTS, "site", "a site " + in.spec.domain + " already exists");
     auto n = choose_names(e, *h, in.spec.domain);
     check_free(*h, n);

@@ -144,6 +144,9 @@ def test_create_serves_wordpress_caches_and_logs_in(lemp: Lemp, engine: wphost.E
     assert "wp-content/themes/twentytwentythree" in html
     # Anonymous: the second request is served from nginx's cache.
     assert get(lemp, "alpha.test").headers.get("X-Cache") == "HIT"
+    # Purging a page (cache purge module, from this machine) makes it a MISS again.
+    assert get(lemp, "alpha.test", "/purge/").status == 200
+    assert get(lemp, "alpha.test").headers.get("X-Cache") == "MISS"
     # Logged in: never from the cache, and WordPress knows the user.
     cookie = login(lemp, "alpha.test")
     r = get(lemp, "alpha.test", headers={"Cookie": cookie})
@@ -169,6 +172,9 @@ def test_create_serves_wordpress_caches_and_logs_in(lemp: Lemp, engine: wphost.E
     assert not Path(names["docroot"], "wp-config.php").exists()  # one level above the docroot
     wpcontent = os.stat(Path(names["docroot"], "wp-content"))
     assert pwd.getpwuid(wpcontent.st_uid).pw_name == names["user"]
+    # A shared core: root's read-only hard links, which the site cannot change.
+    core = os.stat(Path(names["docroot"], "wp-includes/version.php"))
+    assert core.st_uid == 0 and core.st_nlink >= 2 and core.st_mode & 0o022 == 0
     # The database user has exactly the listed privileges on its own database.
     grants = " ".join(r[0] for r in lemp.mysql(f"SHOW GRANTS FOR '{names['db_user']}'@'localhost'"))
     assert "ALL PRIVILEGES" not in grants and "GRANT OPTION" not in grants
@@ -185,6 +191,25 @@ def test_generated_password_is_returned_once(lemp: Lemp, engine: wphost.Engine) 
     assert pw not in json.dumps(engine.jobs(5))
     login(lemp, "gen.test", password=pw)
     engine.sites.delete("gen.test")
+
+
+def test_tarball_source_with_copied_core(lemp: Lemp, engine: wphost.Engine, tmp_path: Path) -> None:
+    import tarfile
+    tarball = tmp_path / "wordpress-release.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:  # laid out like wordpress.org's: wordpress/...
+        for root, dirs, files in os.walk(SOURCE, followlinks=True):
+            for f in files:
+                full = os.path.join(root, f)
+                if os.path.exists(full):  # Debian's package has dangling links
+                    tar.add(os.path.realpath(full), arcname="wordpress/" + os.path.relpath(full, SOURCE), recursive=False)
+    res = engine.sites.create(spec("tarball.test", cache="none", core="copy", source=str(tarball)))
+    assert "Title of tarball.test" in title_of(home_page(lemp, "tarball.test"))
+    # With core "copy" every file is the site user's own.
+    owner = pwd.getpwuid(os.stat(Path(res["docroot"], "wp-includes/version.php")).st_uid).pw_name
+    assert owner == res["user"]
+    engine.sites.delete("tarball.test")
+    with pytest.raises(wphost.Error, match="does not exist|not a WordPress"):
+        engine.sites.create(spec("nosource.test", source=str(tmp_path / "missing.tar.gz")))
 
 
 def test_one_site_cannot_read_another(lemp: Lemp, engine: wphost.Engine) -> None:
