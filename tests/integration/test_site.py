@@ -426,3 +426,14 @@ def test_crash_during_create_is_cleaned_up_by_the_next_call(lemp: Lemp, engine: 
     assert "crash.test" not in [s["domain"] for s in engine.sites.list()]
     assert host_state(lemp, engine) == before
     home_page(lemp, "keep.test")
+
+
+def test_python_example_creates_and_deletes_a_site(lemp: Lemp, engine: wphost.Engine, tmp_path: Path) -> None:
+    from conftest import ROOT, python_env
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(lemp.profile))
+    r = subprocess.run([sys.executable, str(ROOT / "examples/python/site.py"), engine.state_dir, "example.test", str(profile)],
+                       capture_output=True, text=True, timeout=300, env=python_env())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "home page: 200 Example site" in r.stdout
+    assert "deleted: example.test" in r.stdout
