@@ -135,11 +135,13 @@ void run_undo(SiteHost &h, const json::object &u) {
     }
 }
 
-// Runs every undo of a list, newest first, collecting failures as warnings.
+// Runs the undo operations of a list in its order (each list is written in
+// the order its operations must run: a file goes before the reload that
+// forgets it), collecting failures as warnings.
 void run_undos(SiteHost &h, const json::array &undos, std::vector<std::string> &warnings) {
-    for (auto it = undos.rbegin(); it != undos.rend(); ++it) {
+    for (auto &u : undos) {
         try {
-            run_undo(h, it->as_object());
+            run_undo(h, u.as_object());
         } catch (const std::exception &) {
             warnings.push_back(current_exception_info().message);
         }
@@ -522,7 +524,7 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
         }, job);
     }
     j.step("nginx",
-           json::array{op("rmtree", {{"path", n.cache_dir}}), op("rm", {{"path", n.nginx_file}}), op("reload_nginx", {})}, [&] {
+           json::array{op("rm", {{"path", n.nginx_file}}), op("reload_nginx", {}), op("rmtree", {{"path", n.cache_dir}})}, [&] {
         if (spec.cache != "none") {
             h.make_dir(p.nginx.cache_dir, 0755, {});
             h.make_dir(n.cache_dir, 0700, {p.nginx.user, ""});
@@ -587,22 +589,20 @@ std::string create_site(Engine &e, Job &job, CreateInput in, const char *op_name
     }
 }
 
-// Everything create makes, as undo operations in creation order.
+// Everything create makes, as undo operations in the order they run:
+// nginx forgets the site first, then PHP-FPM, then data, files and accounts.
 json::array teardown(Engine &e, SiteHost &h, const Site &s) {
     auto &p = h.profile();
     auto &n = s.names;
-    json::array u{op("groupdel", {{"name", n.group}}), op("userdel", {{"name", n.user}}), op("rmtree", {{"path", n.home}}),
-                  op("rm", {{"path", secrets_path(e, n)}}),
-                  op("sql", {{"statements", json::array{"DROP DATABASE IF EXISTS " + q_ident(n.db_name)}}}),
-                  op("sql", {{"statements", json::array{"DROP USER IF EXISTS " + q_str(n.db_user) + "@'localhost'"}}})};
+    json::array u{op("rm", {{"path", n.nginx_file}}), op("reload_nginx", {}), op("rmtree", {{"path", n.cache_dir}}),
+                  op("rm", {{"path", htpasswd_path(p, n)}}), op("rmtree", {{"path", n.ssl_dir}}),
+                  op("rm", {{"path", pool_file(p, s.spec.php, n)}}), op("reload_fpm", {{"version", s.spec.php}})};
     if (s.spec.cache == "page+object") u.push_back(op("redis", {{"prefix", n.redis_prefix}, {"database", s.spec.redis_database}}));
-    u.push_back(op("rm", {{"path", pool_file(p, s.spec.php, n)}}));
-    u.push_back(op("reload_fpm", {{"version", s.spec.php}}));
-    u.push_back(op("rmtree", {{"path", n.ssl_dir}}));
-    u.push_back(op("rm", {{"path", htpasswd_path(p, n)}}));
-    u.push_back(op("rmtree", {{"path", n.cache_dir}}));
-    u.push_back(op("rm", {{"path", n.nginx_file}}));
-    u.push_back(op("reload_nginx", {}));
+    for (auto &x : json::array{op("sql", {{"statements", json::array{"DROP USER IF EXISTS " + q_str(n.db_user) + "@'localhost'"}}}),
+                               op("sql", {{"statements", json::array{"DROP DATABASE IF EXISTS " + q_ident(n.db_name)}}}),
+                               op("rm", {{"path", secrets_path(e, n)}}), op("rmtree", {{"path", n.home}}),
+                               op("userdel", {{"name", n.user}}), op("groupdel", {{"name", n.group}})})
+        u.push_back(x);
     return u;
 }
 

@@ -12,7 +12,7 @@ import tempfile
 import textwrap
 import urllib.parse
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Set
 
 import pytest
 
@@ -56,7 +56,13 @@ def engine(lemp: Lemp) -> Iterator[wphost.Engine]:
     e.close()
 
 
+# Linux accounts are shared by everything on the machine: the host's state is
+# judged on the accounts of the domains this module uses.
+ACCOUNTS: Set[str] = set()
+
+
 def spec(domain: str, **kw: Any) -> Dict[str, Any]:
+    ACCOUNTS.add("wp_" + re.sub(r"[^a-z0-9]", "_", domain))
     d: Dict[str, Any] = {"domain": domain, "source": SOURCE, "title": f"Title of {domain}", "admin_password": PASSWORD}
     d.update(kw)
     return d
@@ -86,8 +92,8 @@ def host_state(lemp: Lemp, engine: wphost.Engine) -> Dict[str, Any]:
 
     state_sites = Path(engine.state_dir) / "sites"
     return {
-        "users": sorted(u.pw_name for u in pwd.getpwall() if u.pw_name.startswith("wp_")),
-        "groups": sorted(g.gr_name for g in grp.getgrall() if g.gr_name.startswith("wp_")),
+        "users": sorted(u.pw_name for u in pwd.getpwall() if u.pw_name in ACCOUNTS or u.pw_dir.startswith(p["sites_root"])),
+        "groups": sorted(g.gr_name for g in grp.getgrall() if g.gr_name in ACCOUNTS),
         "sites_root": listing(p["sites_root"]),
         "nginx": listing(p["nginx"]["sites_dir"]),
         "pools": listing(str(Path(p["php"]["etc_dir"]) / "8.2/fpm/pool.d")),
@@ -98,6 +104,19 @@ def host_state(lemp: Lemp, engine: wphost.Engine) -> Dict[str, Any]:
         "db_users": sorted(r[0] for r in lemp.mysql("SELECT User FROM mysql.user") if r[0].startswith("wp_")),
         "store": [s["domain"] for s in engine.sites.list()],
     }
+
+
+def process_uids() -> List[int]:
+    uids = []
+    for pid in os.listdir("/proc"):
+        try:
+            status = Path("/proc", pid, "status").read_text()
+        except (OSError, ValueError):
+            continue
+        m = re.search(r"^Uid:\s+(\d+)", status, re.M)
+        if m:
+            uids.append(int(m.group(1)))
+    return uids
 
 
 def redis_keys(lemp: Lemp, pattern: str) -> List[str]:
@@ -388,8 +407,10 @@ def test_delete_leaves_nothing_behind(lemp: Lemp, engine: wphost.Engine) -> None
     assert r.stdout.split()[0] == "200", r.stdout + r.stderr  # served over TLS with the self-signed certificate
     plain = get(lemp, "gone.test")
     assert plain.status == 301 and plain.headers["Location"].startswith(f"https://gone.test:{port}/")
+    uid = pwd.getpwnam(engine.sites.get("gone.test")["names"]["user"]).pw_uid
     engine.sites.delete("gone.test")
     assert host_state(lemp, engine) == before
+    assert uid not in process_uids(), "a process of the deleted site's user is still running"
     home_page(lemp, "keep.test")
     with pytest.raises(wphost.NotFound):
         engine.sites.delete("gone.test")
