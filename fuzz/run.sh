@@ -5,7 +5,8 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 20); TARGETs default to all of them
-# (pack_header index tree snapshot key unquote; the fuzz_ prefix is optional).
+# (pack_header index tree snapshot key unquote site_spec condition; the fuzz_
+# prefix is optional).
 # Environment: WPH_FUZZ_BUILD (build dir, default <repo>/build-fuzz),
 # WPH_FUZZ_JOBS (build parallelism, default nproc).
 # The growing corpus is kept in $WPH_FUZZ_BUILD/corpus/<target>, crashes in
@@ -19,7 +20,7 @@ secs=${1:-20}
 [[ $# -gt 0 ]] && shift
 build=${WPH_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${WPH_FUZZ_JOBS:-$(nproc)}
-all=(pack_header index tree snapshot key unquote site_spec)
+all=(pack_header index tree snapshot key unquote site_spec condition)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for i in "${!targets[@]}"; do targets[$i]=${targets[$i]#fuzz_}; done
@@ -67,6 +68,18 @@ printf 'raw\xff\xe2\x82 \xed\xa0\x80 "q" \\ \x01\x7f\xc2\x85' >"$seeds/unquote/r
 printf '%s' '{"domain":"example.com"}' >"$seeds/site_spec/minimal"
 printf '%s' '{"domain":"bücher.example","aliases":["shop.example.com"],"www":"alias","php":"8.2","cache":"page+object","multisite":"subdomain","tls":"self-signed","php_limits":{"memory_limit":"512M","upload_max_filesize":"1G","max_children":9},"environment":"staging","title":"Ti\"tle","admin_email":"a@b.example","locale":"de_DE"}' >"$seeds/site_spec/full"
 printf 'max_execution_time = 60\nmemory_limit = "1G"\n; comment\n' >"$seeds/site_spec/php-ini"
+
+# ---- seeds: probe conditions, each optionally followed by a newline and a response body
+printf '%s' '[STATUS] == 200' >"$seeds/condition/status"
+printf '%s' '[RESPONSE_TIME] <= 700' >"$seeds/condition/response-time"
+printf '%s' '[STATUS] == any(200, 301, 302)' >"$seeds/condition/any"
+printf '%s' '[CERTIFICATE_EXPIRATION] > 48h30m' >"$seeds/condition/certificate"
+printf '%s' '[DNS_RCODE] == NOERROR' >"$seeds/condition/dns"
+printf '%s\n%s' '[BODY].data[0].name == pat(j?hn*)' '{"data":[{"name":"john"}],"ok":true}' >"$seeds/condition/json-path"
+printf '%s\n%s' 'len([BODY].items) > 2' '{"items":[1,2.5,"3",null]}' >"$seeds/condition/len"
+printf '%s\n%s' 'has([BODY].errors) == false' '{"ok":true}' >"$seeds/condition/has"
+printf '%s\n%s' '[BODY] != pat(*Fatal error*)' '<html><b>Fatal error</b>: x</html>' >"$seeds/condition/wordpress"
+printf '%s\n%s' '[BODY].a >= [BODY].b' '{"a":99999999999999999999,"b":-1.5e3}' >"$seeds/condition/numbers"
 
 # ---- seeds: small hand-made JSON
 printf '{"nodes":[]}\n' >"$seeds/tree/empty"
@@ -126,12 +139,24 @@ dict=$build/json.dict
     '+01:00' '-03:30' 'Z' '2026-11-23T04:26:03' 'ac08ce34ba4f8123618661bef2425f7028ffb9ac740578a3ee88684d2523fee8'
 } >"$dict"
 
+# ---- a dictionary of the condition language
+cond_dict=$build/condition.dict
+{
+  for w in '[STATUS]' '[RESPONSE_TIME]' '[BODY]' '[CONNECTED]' '[CERTIFICATE_EXPIRATION]' '[DNS_RCODE]' '[IP]' \
+    '[DOMAIN_EXPIRATION]' 'len(' 'has(' 'pat(' 'any(' ' == ' ' != ' ' < ' ' <= ' ' > ' ' >= ' '.' '[0]' ')' \
+    '*' '?' ', ' 'true' 'false' 'null' '72h' '7d' '48h30m' '500ms' 'NOERROR' 'NXDOMAIN' '1e999' '-0.5' \
+    '99999999999999999999' '{"a":' '[1,2]' '"x"' '\x0a'; do
+    printf '"%s"\n' "${w//\"/\\\"}"
+  done
+} >"$cond_dict"
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 for t in "${targets[@]}"; do
   case $t in
   pack_header | unquote) extra=(-max_len=4096) ;;
+  condition) extra=(-max_len=4096 -dict="$cond_dict") ;;
   *) extra=(-max_len=16384 -dict="$dict") ;;
   esac
   log=$build/logs/$t.log

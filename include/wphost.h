@@ -12,5 +12,6 @@
 #include "wphost/host.h"
 #include "wphost/repo.h"
 #include "wphost/site.h"
+#include "wphost/probe.h"
 
 #endif /* WPHOST_H */

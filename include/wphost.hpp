@@ -419,6 +419,65 @@ private:
     wph_engine *e_;
 };
 
+// Health probes (docs/probe.md): one-shot runs and statistics.
+class Probes {
+public:
+    explicit Probes(Engine &engine) : e_(engine.c_handle()) {}
+    static std::string validate(const std::string &defs_json) {
+        return detail::json_call([&](char **o) { return wph_probe_validate(o, defs_json.c_str()); });
+    }
+    Job run_start(const std::string &defs_json, const ProgressFn *progress = nullptr) {
+        return detail::start_job([&](wph_job **j, const wph_job_options *o) { return wph_probe_run(j, e_, defs_json.c_str(), o); },
+                                 progress);
+    }
+    std::string stats(const std::string &name = "", long long window_seconds = 86400) const {
+        return detail::json_call([&](char **o) { return wph_probe_stats(o, e_, name.empty() ? nullptr : name.c_str(), window_seconds); });
+    }
+    std::string history(const std::string &name = "", unsigned limit = 100) const {
+        return detail::json_call([&](char **o) { return wph_probe_history(o, e_, name.empty() ? nullptr : name.c_str(), limit); });
+    }
+
+private:
+    wph_engine *e_;
+};
+
+// A running monitor; stopping (destruction) flushes results and alerts.
+class ProbeMonitor {
+public:
+    using EventFn = std::function<void(const std::string &event_json)>;
+    ProbeMonitor(Engine &engine, const std::string &defs_json, EventFn on_event = {}, EventFn remediate = {})
+        : on_event_(std::make_unique<EventFn>(std::move(on_event))), remediate_(std::make_unique<EventFn>(std::move(remediate))) {
+        wph_probe_monitor_options o = WPH_PROBE_MONITOR_OPTIONS_INIT;
+        if (*on_event_) {
+            o.on_event = &trampoline;
+            o.event_payload = on_event_.get();
+        }
+        if (*remediate_) {
+            o.remediate = &trampoline;
+            o.remediate_payload = remediate_.get();
+        }
+        check(wph_probe_monitor_start(&h_, engine.c_handle(), defs_json.c_str(), &o));
+    }
+    ~ProbeMonitor() { wph_probe_monitor_free(h_); }
+    ProbeMonitor(const ProbeMonitor &) = delete;
+    ProbeMonitor &operator=(const ProbeMonitor &) = delete;
+
+    std::string metrics() const { return detail::json_call([&](char **o) { return wph_probe_monitor_metrics(o, h_); }); }
+    std::string status() const { return detail::json_call([&](char **o) { return wph_probe_monitor_status(o, h_); }); }
+    wph_probe_monitor *c_handle() const noexcept { return h_; }
+
+private:
+    static int trampoline(const char *event_json, void *payload) {
+        try {
+            (*static_cast<EventFn *>(payload))(event_json);
+        } catch (...) {
+        }
+        return 0;
+    }
+    std::unique_ptr<EventFn> on_event_, remediate_;
+    wph_probe_monitor *h_ = nullptr;
+};
+
 }  // namespace wphost
 
 #endif  // WPHOST_HPP

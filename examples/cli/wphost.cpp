@@ -15,6 +15,12 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "wphost.hpp"
 
 namespace json = boost::json;
@@ -36,6 +42,8 @@ const char *kUsage =
     "            ls, restore, dump, check, key, unlock ('wphost repo --help')\n"
     "  site      WordPress sites: create, plan, list, get, delete, suspend,\n"
     "            php, regenerate, clone, staging, push ('wphost site --help')\n"
+    "  probe     health probes: run, validate, stats, history, serve\n"
+    "            ('wphost probe --help')\n"
     "  version   print the library version\n"
     "\n"
     "options (every command):\n"
@@ -83,6 +91,18 @@ const std::map<std::string, std::string> kCommandHelp = {
      "  unlock [--remove-all]                   remove stale locks\n"
      "\n"
      "  --compression auto|off|max              (version 2 repositories)\n"},
+    {"probe",
+     "usage: wphost probe <command> [--json] [options]\n"
+     "\n"
+     "Probe definitions are JSON close to Gatus's endpoints (docs/probe.md).\n"
+     "  run FILE                         run every probe once; exit 1 if any failed\n"
+     "  validate FILE                    check definitions, print them normalised\n"
+     "  stats [NAME] [--window 24h]      uptime and latency percentiles from the store\n"
+     "  history [NAME] [--limit N]       the newest results\n"
+     "  serve FILE [--listen 127.0.0.1:9115]\n"
+     "                                   monitor: run at intervals, record, alert, and serve\n"
+     "                                   Prometheus metrics on /metrics (loopback only)\n"
+     "FILE may be - for standard input.\n"},
     {"site",
      "usage: wphost site <command> [--json] [options]\n"
      "\n"
@@ -125,6 +145,8 @@ struct Args {
     std::optional<std::string> group_by;
     // site
     std::string spec_file, tables;
+    // probe
+    std::string window = "24h", listen = "127.0.0.1:9115";
     std::map<std::string, std::string> spec_fields;
     bool files_only = false, database_only = false;
 };
@@ -172,6 +194,8 @@ Args parse_args(int argc, char **argv) {
         }
         else if (s == "--new-password-file") a.new_password_file = value(i, "--new-password-file");
         else if (s == "--spec") a.spec_file = value(i, "--spec");
+        else if (s == "--window") a.window = value(i, "--window");
+        else if (s == "--listen") a.listen = value(i, "--listen");
         else if (s == "--tables") a.tables = value(i, "--tables");
         else if (s == "--files-only") a.files_only = true;
         else if (s == "--database-only") a.database_only = true;
@@ -752,6 +776,144 @@ int cmd_site(const Args &a) {
     print_site_result(a, result);
     return 0;
 }
+std::string read_input(const std::string &file) {
+    if (file == "-") return read_all(std::cin);
+    std::ifstream f(file);
+    if (!f) throw wphost::Error(WPH_ENOTFOUND, "cli", "cannot read " + file + ": " + std::strerror(errno));
+    return read_all(f);
+}
+
+// "24h", "7d", "90m", "3600" (seconds).
+long long window_seconds(const std::string &w) {
+    char *end = nullptr;
+    long long n = std::strtoll(w.c_str(), &end, 10);
+    std::string unit = end ? end : "";
+    long long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (n <= 0 || mult == 0 || end == w.c_str()) throw UsageError("--window takes a duration such as 90m, 24h or 7d");
+    return n * mult;
+}
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_stop(int) { g_stop = 1; }
+
+// A loopback HTTP server for /metrics, one request per connection.
+int serve_metrics(wphost::ProbeMonitor &monitor, const std::string &listen) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) throw UsageError("--listen takes ADDRESS:PORT");
+    std::string addr = listen.substr(0, colon);
+    int port = std::atoi(listen.c_str() + colon + 1);
+    if (port <= 0 || port > 65535) throw UsageError("--listen takes ADDRESS:PORT");
+    if (addr != "127.0.0.1" && addr != "::1" && addr != "localhost")
+        throw UsageError("--listen serves loopback only (127.0.0.1 or ::1); put a proxy in front for more");
+    int fd = ::socket(addr == "::1" ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc;
+    if (addr == "::1") {
+        sockaddr_in6 sa{};
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(static_cast<uint16_t>(port));
+        sa.sin6_addr = in6addr_loopback;
+        rc = ::bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa);
+    } else {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(static_cast<uint16_t>(port));
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        rc = ::bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa);
+    }
+    if (rc != 0 || ::listen(fd, 64) != 0) {
+        std::string err = std::strerror(errno);
+        ::close(fd);
+        throw wphost::Error(WPH_EIO, "cli", "cannot listen on " + listen + ": " + err);
+    }
+    std::cerr << "serving Prometheus metrics on http://" << listen << "/metrics (Ctrl-C stops)\n";
+    std::signal(SIGINT, on_stop);
+    std::signal(SIGTERM, on_stop);
+    while (!g_stop) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) continue;
+        int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        timeval tv{2, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char buf[2048];
+        ssize_t n = ::recv(c, buf, sizeof buf - 1, 0);
+        std::string req(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+        std::string status = "200 OK", type = "text/plain; version=0.0.4; charset=utf-8", body;
+        if (req.rfind("GET /metrics ", 0) == 0 || req.rfind("GET /metrics?", 0) == 0) body = monitor.metrics();
+        else if (req.rfind("GET /status ", 0) == 0) { body = monitor.status(); type = "application/json"; }
+        else { status = "404 Not Found"; body = "try /metrics or /status\n"; }
+        std::string resp = "HTTP/1.1 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\nConnection: close\r\n\r\n" + body;
+        std::size_t off = 0;
+        while (off < resp.size()) {
+            ssize_t w = ::send(c, resp.data() + off, resp.size() - off, MSG_NOSIGNAL);
+            if (w <= 0) break;
+            off += static_cast<std::size_t>(w);
+        }
+        ::close(c);
+    }
+    ::close(fd);
+    std::cerr << "stopping: flushing results\n";
+    return 0;
+}
+
+int cmd_probe(const Args &a) {
+    if (a.positional.empty()) throw UsageError("probe needs a command (try 'wphost probe --help')");
+    const std::string &sub = a.positional[0];
+    auto arg = [&](std::size_t i, const char *what) {
+        if (a.positional.size() <= i) throw UsageError("probe " + sub + " needs " + what);
+        return a.positional[i];
+    };
+    if (sub == "validate") {
+        std::cout << json::serialize(json::parse(wphost::Probes::validate(read_input(arg(1, "a definitions file"))))) << "\n";
+        return 0;
+    }
+    auto engine = open_engine(a);
+    wphost::Probes probes(engine);
+    if (sub == "run") {
+        auto out = run_job(probes.run_start(read_input(arg(1, "a definitions file"))));
+        auto arr = json::parse(out).as_array();
+        bool all = true;
+        for (auto &v : arr) all = all && v.as_object().at("success").as_bool();
+        if (a.json) std::cout << out << "\n";
+        else
+            for (auto &v : arr) {
+                auto &o = v.as_object();
+                std::string why = str(o, "error");
+                if (why.empty())
+                    for (auto &c : o.at("conditions").as_array())
+                        if (!c.as_object().at("success").as_bool()) { why = str(c.as_object(), "detail"); break; }
+                std::printf("%-4s %-30s %7.1f ms  %s\n", o.at("success").as_bool() ? "ok" : "FAIL", str(o, "name").c_str(),
+                            o.at("timings").as_object().at("total").to_number<double>() * 1000, why.c_str());
+            }
+        return all ? 0 : 1;
+    }
+    if (sub == "stats") {
+        auto out = probes.stats(a.positional.size() > 1 ? a.positional[1] : "", window_seconds(a.window));
+        if (a.json) { std::cout << out << "\n"; return 0; }
+        auto parsed = json::parse(out);
+        for (auto &v : parsed.as_array()) {
+            auto &o = v.as_object();
+            auto &l = o.at("latency_ms").as_object();
+            std::printf("%-30s uptime %6.2f%%  runs %-6s p50 %.1f ms  p99 %.1f ms%s\n", str(o, "name").c_str(),
+                        o.at("uptime").to_number<double>() * 100, str(o, "runs").c_str(), l.at("p50").to_number<double>(),
+                        l.at("p99").to_number<double>(), o.at("open_incident").as_bool() ? "  INCIDENT" : "");
+        }
+        return 0;
+    }
+    if (sub == "history") {
+        std::cout << probes.history(a.positional.size() > 1 ? a.positional[1] : "", a.limit) << "\n";
+        return 0;
+    }
+    if (sub == "serve") {
+        wphost::ProbeMonitor monitor(engine, read_input(arg(1, "a definitions file")),
+                                     [](const std::string &ev) { std::cerr << "alert: " << ev << "\n"; });
+        return serve_metrics(monitor, a.listen);
+    }
+    throw UsageError("unknown probe command \"" + sub + "\" (try 'wphost probe --help')");
+}
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -768,6 +930,7 @@ int main(int argc, char **argv) {
         }
         if (a.command == "repo") return cmd_repo(a);
         if (a.command == "site") return cmd_site(a);
+        if (a.command == "probe") return cmd_probe(a);
         if (!a.positional.empty()) throw UsageError("unexpected argument " + a.positional[0]);
         if (a.command == "doctor") return cmd_doctor(a);
         if (a.command == "jobs") return cmd_jobs(a);

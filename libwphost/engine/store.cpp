@@ -70,6 +70,31 @@ CREATE TABLE site_steps (
     PRIMARY KEY (site_id, seq)
 );
 )sql",
+    // 3: probe results and incidents.
+    R"sql(
+CREATE TABLE probe_results (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    grp          TEXT NOT NULL DEFAULT '',
+    time_ms      INTEGER NOT NULL,
+    success      INTEGER NOT NULL,
+    duration_ms  REAL NOT NULL,
+    status       INTEGER,
+    cert_expiry  INTEGER,
+    error        TEXT,
+    detail       TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX probe_results_by_name_time ON probe_results(name, time_ms);
+CREATE INDEX probe_results_by_time ON probe_results(time_ms);
+CREATE TABLE probe_incidents (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    opened_ms    INTEGER NOT NULL,
+    resolved_ms  INTEGER,
+    reason       TEXT NOT NULL
+);
+CREATE INDEX probe_incidents_by_name ON probe_incidents(name, opened_ms);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -396,6 +421,100 @@ bool Store::job_alive(std::int64_t job_id) {
         auto pid = q.getColumn(1).getInt64();
         if (state != "pending" && state != "running") return false;
         return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH);
+    });
+}
+
+void Store::probe_results_insert(const std::vector<ProbeRow> &rows) {
+    if (rows.empty()) return;
+    locked("recording probe results", [&](SQLite::Database &db) {
+        SQLite::Transaction tx(db);
+        SQLite::Statement q(db, "INSERT INTO probe_results(name, grp, time_ms, success, duration_ms, status, cert_expiry, error, detail) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        for (auto &r : rows) {
+            q.bind(1, r.name);
+            q.bind(2, r.group);
+            q.bind(3, r.time_ms);
+            q.bind(4, r.success ? 1 : 0);
+            q.bind(5, r.duration_ms);
+            if (r.status) q.bind(6, r.status); else q.bind(6);
+            if (r.cert_expiry) q.bind(7, *r.cert_expiry); else q.bind(7);
+            if (!r.error.empty()) q.bind(8, r.error); else q.bind(8);
+            q.bind(9, r.detail);
+            q.exec();
+            q.reset();
+        }
+        tx.commit();
+    });
+}
+
+std::vector<ProbeRow> Store::probe_results(const std::string &name, std::int64_t since_ms, unsigned limit) {
+    return locked("reading probe results", [&](SQLite::Database &db) {
+        std::string sql = "SELECT name, grp, time_ms, success, duration_ms, IFNULL(status, 0), cert_expiry, IFNULL(error, ''), detail "
+                          "FROM probe_results WHERE time_ms >= ?";
+        if (!name.empty()) sql += " AND name = ?";
+        sql += " ORDER BY time_ms DESC, id DESC";
+        if (limit) sql += " LIMIT " + std::to_string(limit);
+        SQLite::Statement q(db, sql);
+        q.bind(1, since_ms);
+        if (!name.empty()) q.bind(2, name);
+        std::vector<ProbeRow> out;
+        while (q.executeStep()) {
+            ProbeRow r;
+            r.name = q.getColumn(0).getString();
+            r.group = q.getColumn(1).getString();
+            r.time_ms = q.getColumn(2).getInt64();
+            r.success = q.getColumn(3).getInt() != 0;
+            r.duration_ms = q.getColumn(4).getDouble();
+            r.status = q.getColumn(5).getInt();
+            if (!q.getColumn(6).isNull()) r.cert_expiry = q.getColumn(6).getInt64();
+            r.error = q.getColumn(7).getString();
+            r.detail = q.getColumn(8).getString();
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+int Store::probe_prune(std::int64_t before_ms) {
+    return locked("pruning probe results", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "DELETE FROM probe_results WHERE time_ms < ?");
+        q.bind(1, before_ms);
+        int n = q.exec();
+        SQLite::Statement i(db, "DELETE FROM probe_incidents WHERE resolved_ms IS NOT NULL AND resolved_ms < ?");
+        i.bind(1, before_ms);
+        i.exec();
+        return n;
+    });
+}
+
+void Store::probe_incident(const std::string &name, bool opened, std::int64_t time_ms, const std::string &reason) {
+    locked("recording a probe incident", [&](SQLite::Database &db) {
+        if (opened) {
+            SQLite::Statement q(db, "INSERT INTO probe_incidents(name, opened_ms, reason) VALUES (?, ?, ?)");
+            q.bind(1, name);
+            q.bind(2, time_ms);
+            q.bind(3, reason);
+            q.exec();
+        } else {
+            SQLite::Statement q(db, "UPDATE probe_incidents SET resolved_ms = ? WHERE name = ? AND resolved_ms IS NULL");
+            q.bind(1, time_ms);
+            q.bind(2, name);
+            q.exec();
+        }
+    });
+}
+
+std::vector<IncidentRow> Store::probe_incidents(const std::string &name, unsigned limit) {
+    return locked("reading probe incidents", [&](SQLite::Database &db) {
+        std::string sql = "SELECT name, opened_ms, IFNULL(resolved_ms, 0), reason FROM probe_incidents";
+        if (!name.empty()) sql += " WHERE name = ?";
+        sql += " ORDER BY opened_ms DESC LIMIT " + std::to_string(limit ? limit : 100);
+        SQLite::Statement q(db, sql);
+        if (!name.empty()) q.bind(1, name);
+        std::vector<IncidentRow> out;
+        while (q.executeStep())
+            out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(), q.getColumn(3).getString()});
+        return out;
     });
 }
 

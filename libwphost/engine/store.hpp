@@ -36,6 +36,23 @@ struct StepRecord {
     std::string step, undo, state;
 };
 
+struct ProbeRow {
+    std::string name, group;
+    std::int64_t time_ms = 0;
+    bool success = false;
+    double duration_ms = 0;
+    int status = 0;
+    std::optional<std::int64_t> cert_expiry;
+    std::string error;
+    std::string detail = "{}";  // JSON: timings, conditions
+};
+
+struct IncidentRow {
+    std::string name;
+    std::int64_t opened_ms = 0, resolved_ms = 0;  // 0: still open
+    std::string reason;
+};
+
 class Store {
 public:
     // The schema version this build writes.
@@ -74,6 +91,13 @@ public:
     void steps_clear(std::int64_t site_id);
     // A job still pending or running in a live process.
     bool job_alive(std::int64_t job_id);
+
+    // Probe results (one transaction per batch), newest first; retention.
+    void probe_results_insert(const std::vector<ProbeRow> &rows);
+    std::vector<ProbeRow> probe_results(const std::string &name, std::int64_t since_ms, unsigned limit);
+    int probe_prune(std::int64_t before_ms);
+    void probe_incident(const std::string &name, bool opened, std::int64_t time_ms, const std::string &reason);
+    std::vector<IncidentRow> probe_incidents(const std::string &name, unsigned limit);
 
     // Jobs left "pending" or "running" by a process that died are marked
     // "interrupted" when a store is opened and no other engine holds it.

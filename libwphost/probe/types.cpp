@@ -8,7 +8,7 @@ std::optional<std::int64_t> parse_duration_ms(const std::string &text) {
     if (text.empty() || text.size() > 32) return std::nullopt;
     bool digits = true;
     for (unsigned char c : text) digits = digits && std::isdigit(c);
-    if (digits) return std::stoll(text);
+    if (digits) return text.size() <= 15 ? std::optional<std::int64_t>(std::stoll(text)) : std::nullopt;
     // A sequence of <number><unit>, Go's time.ParseDuration without fractions.
     std::int64_t total = 0;
     std::size_t i = 0;
@@ -27,6 +27,8 @@ std::optional<std::int64_t> parse_duration_ms(const std::string &text) {
         else if (unit == "h") mult = 3600000;
         else if (unit == "d") mult = 86400000;
         else return std::nullopt;
+        // At most about 31 years in all: no term or sum can overflow.
+        if (n > 1000000000000LL / mult || total > 1000000000000LL - n * mult) return std::nullopt;
         total += n * mult;
         i = k;
     }

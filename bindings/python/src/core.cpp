@@ -207,6 +207,59 @@ private:
     std::optional<wphost::Engine> engine_;
 };
 
+// A probe monitor; the Python callbacks are kept alive with it and called
+// with the GIL taken on the monitor's alert thread.
+class PyMonitor {
+public:
+    PyMonitor(PyEngine &e, const std::string &defs, std::optional<py::function> on_event, std::optional<py::function> remediate)
+        : on_event_(on_event ? py::object(*on_event) : py::none()), remediate_(remediate ? py::object(*remediate) : py::none()) {
+        wph_probe_monitor_options o = WPH_PROBE_MONITOR_OPTIONS_INIT;
+        if (!on_event_.is_none()) {
+            o.on_event = &trampoline;
+            o.event_payload = &on_event_;
+        }
+        if (!remediate_.is_none()) {
+            o.remediate = &trampoline;
+            o.remediate_payload = &remediate_;
+        }
+        auto *eh = e.c_handle();
+        wphost::check(wph_probe_monitor_start(&h_, eh, defs.c_str(), &o));
+    }
+    ~PyMonitor() { close(); }
+    void close() {
+        if (!h_) return;
+        wph_probe_monitor *h = std::exchange(h_, nullptr);
+        py::gil_scoped_release nogil;  // stopping waits for the alert thread, which may need the GIL
+        wph_probe_monitor_free(h);
+    }
+    template <class F> std::string json(F &&f) {
+        if (!h_) throw wphost::Error(WPH_EINVALID, "probe", "monitor is closed");
+        char *out = nullptr;
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = f(h_, &out);
+        }
+        wphost::check(rc);
+        std::string s = out;
+        wph_str_free(out);
+        return s;
+    }
+
+private:
+    static int trampoline(const char *event_json, void *payload) {
+        py::gil_scoped_acquire gil;
+        try {
+            (*static_cast<py::object *>(payload))(std::string(event_json));
+        } catch (py::error_already_set &e) {
+            e.discard_as_unraisable("wphost probe event callback");
+        }
+        return 0;
+    }
+    py::object on_event_, remediate_;
+    wph_probe_monitor *h_ = nullptr;
+};
+
 class PyRepo {
 public:
     static std::unique_ptr<PyRepo> make(PyEngine &e, bool create, const std::string &location, std::optional<std::string> password,
@@ -310,6 +363,16 @@ PYBIND11_MODULE(_core, m) {
         .def("site_get", [](PyEngine &e, const std::string &d) {
             return e.json([&](wph_engine *h, char **o) { return wph_site_get(o, h, d.c_str()); });
         })
+        .def("probe_run_start", [](PyEngine &e, const std::string &defs, std::optional<py::function> progress) {
+            auto *h = e.c_handle();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) { return wph_probe_run(j, h, defs.c_str(), o); });
+        }, py::arg("defs"), py::arg("progress") = py::none())
+        .def("probe_stats", [](PyEngine &e, std::optional<std::string> name, long long window) {
+            return e.json([&](wph_engine *h, char **o) { return wph_probe_stats(o, h, name ? name->c_str() : nullptr, window); });
+        })
+        .def("probe_history", [](PyEngine &e, std::optional<std::string> name, unsigned limit) {
+            return e.json([&](wph_engine *h, char **o) { return wph_probe_history(o, h, name ? name->c_str() : nullptr, limit); });
+        })
         // Site jobs: op is the operation, a and b its string arguments.
         .def("site_start", [](PyEngine &e, const std::string &op, const std::string &a, std::optional<std::string> b,
                               std::optional<py::function> progress) {
@@ -328,6 +391,20 @@ PYBIND11_MODULE(_core, m) {
                 throw wphost::Error(WPH_EINVALID, "site", "unknown site operation " + op);
             });
         }, py::arg("op"), py::arg("a"), py::arg("b") = py::none(), py::arg("progress") = py::none());
+
+    m.def("probe_validate", [](const std::string &defs) {
+        char *out = nullptr;
+        wphost::check(wph_probe_validate(&out, defs.c_str()));
+        std::string s = out;
+        wph_str_free(out);
+        return s;
+    });
+    py::class_<PyMonitor>(m, "ProbeMonitor")
+        .def(py::init<PyEngine &, const std::string &, std::optional<py::function>, std::optional<py::function>>(),
+             py::arg("engine"), py::arg("defs"), py::arg("on_event") = py::none(), py::arg("remediate") = py::none())
+        .def("close", &PyMonitor::close)
+        .def("metrics", [](PyMonitor &m) { return m.json([](wph_probe_monitor *h, char **o) { return wph_probe_monitor_metrics(o, h); }); })
+        .def("status", [](PyMonitor &m) { return m.json([](wph_probe_monitor *h, char **o) { return wph_probe_monitor_status(o, h); }); });
 
     py::class_<PyRepo>(m, "Repo")
         .def_static("init", [](PyEngine &e, const std::string &location, std::optional<std::string> password,

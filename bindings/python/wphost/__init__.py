@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import _core
 from .engine import Engine, Job, JobState, Progress, Sites
 from .repository import Repository
+from .probe import Monitor as ProbeMonitor, Probes
 from .errors import (AlreadyExists, AuthError, CallbackError, Cancelled, Conflict, Error, InvalidInput,
                      IOFailure, Locked, NotFound, OutOfMemory, ProviderError, Timeout, VersionMismatch,
                      error_class)
@@ -21,7 +22,7 @@ version_number: int = _core.version_number()
 schema_version: int = _core.schema_version()
 
 __all__ = [
-    "Engine", "Job", "JobState", "Progress", "Repository", "Sites",
+    "Engine", "Job", "JobState", "Progress", "Repository", "Sites", "Probes", "ProbeMonitor",
     "Error", "NotFound", "AlreadyExists", "InvalidInput", "AuthError", "Timeout", "Cancelled", "Conflict",
     "Locked", "IOFailure", "ProviderError", "CallbackError", "OutOfMemory", "VersionMismatch", "error_class",
     "__version__", "version_number", "schema_version",

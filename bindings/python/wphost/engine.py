@@ -96,6 +96,8 @@ class Engine:
         profile = host_profile if host_profile is None or isinstance(host_profile, str) else json.dumps(host_profile)
         self._core = _core.Engine(state_dir, profile, threads)
         self.sites = Sites(self)
+        from .probe import Probes
+        self.probes = Probes(self)
 
     def __enter__(self) -> "Engine":
         return self
