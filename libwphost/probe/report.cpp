@@ -1,6 +1,7 @@
 #include "probe/report.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -75,10 +76,15 @@ std::string label(const std::string &s) {
     return o;
 }
 
+// The shortest text that reads back as the same double ("0.008", "1795412345").
 std::string num(double v) {
     char b[64];
-    std::snprintf(b, sizeof b, "%.9g", v);
-    return b;
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
+        std::snprintf(b, sizeof b, "%.0f", v);
+        return b;
+    }
+    auto [end, ec] = std::to_chars(b, b + sizeof b, v);
+    return ec == std::errc() ? std::string(b, end) : std::string("NaN");
 }
 
 struct Family {

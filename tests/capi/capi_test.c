@@ -536,6 +536,63 @@ static void test_site(void) {
     wph_engine_free(e);
 }
 
+static int g_events;
+static int count_event(const char *event_json, void *payload) {
+    (void)event_json;
+    (void)payload;
+    g_events++;
+    return 0;
+}
+
+/* Probes without servers: validation, option structs, a monitor on a closed port. */
+static void test_probe(void) {
+    wph_engine *e = open_engine(path("probe-state"), NULL);
+    wph_probe_monitor_options mo;
+    wph_probe_monitor *m = NULL;
+    wph_job *job = NULL;
+    char *json = NULL;
+    int rc;
+    if (!e) return;
+    CHECK(wph_probe_monitor_options_version() == WPH_PROBE_MONITOR_OPTIONS_VERSION, "monitor options version");
+    CHECK(wph_probe_monitor_options_init(&mo, 2) == WPH_EINVALID, "unknown options version");
+    CHECK(wph_probe_monitor_options_init(&mo, WPH_PROBE_MONITOR_OPTIONS_VERSION) == 0 && mo.on_event == NULL, "options init");
+    rc = wph_probe_validate(&json, "[{\"name\": \"x\", \"url\": \"http://a/\", \"conditions\": [\"[STATUS] = 200\"]}]");
+    CHECK(rc == WPH_EINVALID && json == NULL && strstr(last_msg(), "endpoints[0]") != NULL, "bad condition: %s", last_msg());
+    CHECK(strcmp(wph_error_category(wph_error_last()), "probe") == 0, "probe category");
+    rc = wph_probe_validate(&json, "[{\"name\": \"x\", \"url\": \"tcp://127.0.0.1:1\"}]");
+    CHECK(rc == 0 && json && strstr(json, "[CONNECTED] == true") != NULL, "validate fills defaults");
+    wph_str_free(json);
+    CHECK(wph_probe_run(&job, e, "not json", NULL) == WPH_EINVALID && job == NULL, "run refuses bad JSON before a job");
+    /* Port 1 on loopback refuses: the probe fails with a reason, the job succeeds. */
+    rc = wph_probe_run(&job, e, "[{\"name\": \"closed\", \"url\": \"tcp://127.0.0.1:1\"}]", NULL);
+    CHECK(rc == 0 && job, "run starts: %d", rc);
+    if (job) {
+        const char *result = NULL;
+        CHECK(wph_job_wait(job, -1) == 0 && wph_job_result(&result, job) == 0, "run ends");
+        CHECK(result && strstr(result, "\"success\":false") && strstr(result, "refused"), "refused: %s", result ? result : "");
+        CHECK(strcmp(wph_job_kind(job), "probe.run") == 0, "kind probe.run");
+        wph_job_free(job);
+    }
+    rc = wph_probe_history(&json, e, "closed", 10);
+    CHECK(rc == 0 && json && strstr(json, "\"name\":\"closed\"") != NULL, "history from the store");
+    wph_str_free(json);
+    CHECK(wph_probe_stats(&json, e, NULL, 0) == WPH_EINVALID, "zero window");
+    /* A monitor: one failure opens an incident right away. */
+    mo.on_event = count_event;
+    rc = wph_probe_monitor_start(&m, e, "[{\"name\": \"closed\", \"url\": \"tcp://127.0.0.1:1\", \"interval\": \"1s\", "
+                                        "\"alerts\": {\"failure-threshold\": 1}}]", &mo);
+    CHECK(rc == 0 && m, "monitor starts: %d %s", rc, rc ? last_msg() : "");
+    for (int i = 0; i < 100 && g_events == 0; i++) usleep(50000);
+    CHECK(g_events == 1, "one triggered event: %d", g_events);
+    rc = wph_probe_monitor_metrics(&json, m);
+    CHECK(rc == 0 && json && strstr(json, "probe_success{probe=\"closed\"") != NULL, "metrics");
+    wph_str_free(json);
+    wph_probe_monitor_free(m);
+    CHECK(wph_probe_monitor_metrics(&json, m) == WPH_EINVALID, "a freed monitor is refused");
+    wph_probe_monitor_free(NULL);
+    wph_engine_free(e);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: capi_test WORKDIR\n");
@@ -552,6 +609,7 @@ int main(int argc, char **argv) {
     test_stores();
     test_repo();
     test_site();
+    test_probe();
     test_permission();
     test_thread_local_errors();
     printf("capi: %d passed, %d failed\n", g_passed, g_failed);
