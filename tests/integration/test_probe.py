@@ -452,3 +452,14 @@ def test_cli_serves_prometheus_metrics(servers: Servers, cli: str, tmp_path: Pat
     bad.write_text(json.dumps([{"name": "x", "url": f"http://127.0.0.1:{free_port()}/"}]))
     r = subprocess.run([cli, "--state-dir", str(tmp_path / "state"), "probe", "run", str(bad)], capture_output=True, text=True)
     assert r.returncode == 1 and "FAIL" in r.stdout
+
+
+def test_python_example(servers: Servers, tmp_path: Path) -> None:
+    from conftest import ROOT, python_env
+    ok = f"http://127.0.0.1:{servers.http_port}/"
+    r = subprocess.run([sys.executable, str(ROOT / "examples/python/probe.py"), str(tmp_path / "state"), ok],
+                       capture_output=True, text=True, timeout=60, env=python_env())
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "examples/python/probe.py"), str(tmp_path / "state"), ok,
+                        f"http://127.0.0.1:{free_port()}/"], capture_output=True, text=True, timeout=60, env=python_env())
+    assert r.returncode == 1 and "FAIL" in r.stdout

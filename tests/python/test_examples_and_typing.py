@@ -33,6 +33,7 @@ def test_mypy_strict():
         mypy = [shutil.which("mypy") or "mypy"]
     r = subprocess.run(mypy + ["--strict", "--no-incremental", "--cache-dir=/dev/null",
                                str(BUILD / "python" / "wphost"), str(ROOT / "examples" / "python" / "doctor.py"),
-                               str(ROOT / "examples" / "python" / "backup.py"), str(ROOT / "examples" / "python" / "site.py")],
+                               str(ROOT / "examples" / "python" / "backup.py"), str(ROOT / "examples" / "python" / "site.py"),
+                               str(ROOT / "examples" / "python" / "probe.py")],
                        capture_output=True, text=True, timeout=300, env=python_env(), cwd=str(BUILD / "python"))
     assert r.returncode == 0, r.stdout + r.stderr
