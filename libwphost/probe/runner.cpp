@@ -1025,6 +1025,9 @@ public:
             return "empty reply: the server closed the connection without answering";
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
+            // TLS 1.3: a server that wants a client certificate says so after the handshake.
+            if (eb.find("alert certificate required") != std::string::npos)
+                return "the server requires a client certificate (" + eb + ")";
             return "connection lost: " + (eb.empty() ? std::string(curl_easy_strerror(rc)) : eb);
         default:
             return eb.empty() ? std::string(curl_easy_strerror(rc)) : eb;

@@ -2,6 +2,13 @@
 // interface, DNS through c-ares, all on one event-loop thread, with a
 // deadline per phase, capped bodies and redirects, and a bound on
 // connections per host.
+//
+// Every probe measures a fresh connection (no reuse, no TLS resumption).
+// Timeouts: `total` bounds the whole probe; `dns`, `connect`, `tls` and
+// `first_byte` each bound one phase, counted from the end of the phase
+// before it (for DNS probes, `dns` or else `total` bounds the query).
+// A probe waiting for a free slot (max_in_flight, max_per_host) has not
+// started: neither its timeouts nor started_at_ms count that wait.
 #pragma once
 
 #include <functional>
@@ -36,6 +43,7 @@ public:
     // Cancellable; the conditions are not evaluated here either.
     std::vector<ProbeResult> run_all(const std::vector<ProbeDef> &defs, const CancelToken *cancel = nullptr);
 
+    // Probes submitted and not yet done (queued or running).
     std::size_t in_flight() const;
 
 private:

@@ -14,9 +14,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -332,7 +333,7 @@ CertPtr make_cert(EVP_PKEY *key, const std::string &cn, X509 *issuer, EVP_PKEY *
         add_ext(x.get(), iss, NID_subject_key_identifier, "hash");
     } else {
         add_ext(x.get(), iss, NID_basic_constraints, "critical,CA:FALSE");
-        add_ext(x.get(), iss, NID_ext_key_usage, "serverAuth");
+        add_ext(x.get(), iss, NID_ext_key_usage, "serverAuth,clientAuth");
         add_ext(x.get(), iss, NID_subject_alt_name, ("DNS:" + cn).c_str());
     }
     REQUIRE(X509_sign(x.get(), issuer_key ? issuer_key : key, EVP_sha256()) > 0);
@@ -346,6 +347,13 @@ void write_pem(const std::string &path, X509 *cert) {
     std::fclose(f);
 }
 
+void write_key(const std::string &path, EVP_PKEY *key) {
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    REQUIRE(f);
+    PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+}
+
 std::int64_t not_after(X509 *cert) {
     std::tm tm{};
     REQUIRE(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1);
@@ -356,12 +364,17 @@ std::int64_t not_after(X509 *cert) {
 // `silent`: completes the handshake, reads the request, never answers.
 class TlsServer {
 public:
-    TlsServer(X509 *cert, EVP_PKEY *key, X509 *chain = nullptr, bool silent = false) : silent_(silent) {
+    TlsServer(X509 *cert, EVP_PKEY *key, X509 *chain = nullptr, bool silent = false, X509 *client_ca = nullptr)
+        : silent_(silent) {
         ctx_ = SSL_CTX_new(TLS_server_method());
         REQUIRE(ctx_);
         REQUIRE(SSL_CTX_use_certificate(ctx_, cert) == 1);
         REQUIRE(SSL_CTX_use_PrivateKey(ctx_, key) == 1);
         if (chain) REQUIRE(SSL_CTX_add1_chain_cert(ctx_, chain) == 1);
+        if (client_ca) {  // demand a client certificate signed by client_ca
+            REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_), client_ca) == 1);
+            SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+        }
         fd_ = listen_local(port_);
         thread_ = std::thread([this] { run(); });
     }
@@ -375,6 +388,12 @@ public:
 
 private:
     void run() {
+        // OpenSSL's socket BIO writes with write(): a client that hung up must
+        // not kill the test process with SIGPIPE.
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
         while (!stop_) {
             pollfd p{fd_, POLLIN, 0};
             if (::poll(&p, 1, 50) <= 0) continue;
@@ -432,6 +451,12 @@ ProbeResult run_one(Runner &r, const ProbeDef &d) {
     auto res = r.run_all({d});
     REQUIRE(res.size() == 1);
     return res[0];
+}
+
+std::size_t count_fds() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto &e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
 }
 
 long rss_kib() {
@@ -735,6 +760,65 @@ TEST_CASE("runner: HTTPS with a test CA", "[runner]") {
     CHECK(sl.tls_version.rfind("TLSv1.", 0) == 0);
 }
 
+TEST_CASE("runner: HTTPS client certificates", "[runner]") {
+    wph::test::TempDir dir("wph-runner-mtls");
+    std::string ca_file = (dir.path / "ca.pem").string();
+    std::string cert_file = (dir.path / "client.pem").string();
+    std::string key_file = (dir.path / "client.key").string();
+    auto ca_key = make_key();
+    auto ca = make_cert(ca_key.get(), "Probe Test CA", nullptr, nullptr, -3600, 20L * 86400, true);
+    write_pem(ca_file, ca.get());
+    auto key = make_key();
+    auto server = make_cert(key.get(), "probe.test", ca.get(), ca_key.get(), -3600, 30L * 86400, false);
+    auto client_key = make_key();
+    auto client = make_cert(client_key.get(), "client.probe.test", ca.get(), ca_key.get(), -3600, 86400, false);
+    write_pem(cert_file, client.get());
+    write_key(key_file, client_key.get());
+    TlsServer srv(server.get(), key.get(), nullptr, false, ca.get());
+
+    auto with = http_probe("with-client-cert", "https://127.0.0.1:" + std::to_string(srv.port()) + "/");
+    with.tls.ca_file = ca_file;
+    with.tls.server_name = "probe.test";
+    with.tls.client_cert = cert_file;
+    with.tls.client_key = key_file;
+    auto without = with;
+    without.name = "without-client-cert";
+    without.tls.client_cert.clear();
+    without.tls.client_key.clear();
+    auto missing = with;
+    missing.name = "missing-cert-file";
+    missing.tls.client_cert = (dir.path / "nope.pem").string();
+    Runner runner;
+    auto res = runner.run_all({with, without, missing});
+    INFO(res[0].error);
+    CHECK(res[0].success);
+    CHECK(res[0].status == 200);
+    INFO(res[1].error);
+    CHECK_FALSE(res[1].success);
+    CHECK_FALSE(res[1].error.empty());
+    INFO(res[2].error);
+    CHECK_FALSE(res[2].success);
+    CHECK(contains(res[2].error, "client certificate"));
+}
+
+TEST_CASE("runner: at most max_in_flight at once, started_at is the real start", "[runner]") {
+    HttpServer srv(100);
+    RunnerOptions opts;
+    opts.max_in_flight = 3;
+    Runner runner(opts);
+    std::vector<ProbeDef> defs;
+    for (int i = 0; i < 9; ++i) defs.push_back(http_probe("q" + std::to_string(i), srv.url("/ok")));
+    auto res = runner.run_all(defs);
+    for (const auto &r : res) {
+        INFO(r.name << ": " << r.error);
+        CHECK(r.success);
+        CHECK(r.timings.total < 0.5);  // time queued does not count
+    }
+    CHECK(srv.peak() <= 3);
+    // Three rounds of ~100 ms: the last three started ~200 ms after the first three.
+    CHECK(res[8].started_at_ms - res[0].started_at_ms >= 180);
+}
+
 TEST_CASE("runner: TCP probes", "[runner]") {
     int port = 0;
     int fd = listen_local(port);
@@ -752,6 +836,11 @@ TEST_CASE("runner: TCP probes", "[runner]") {
     noport.url = "tcp://127.0.0.1";
     Runner runner;
     auto res = runner.run_all({open, shut, noport});
+    // The connections are closed once measured (CONNECT_ONLY keeps none open).
+    std::size_t fds_before = count_fds();
+    auto many = runner.run_all(std::vector<ProbeDef>(50, open));
+    CHECK(std::all_of(many.begin(), many.end(), [](const ProbeResult &r) { return r.success; }));
+    CHECK(count_fds() <= fds_before + 2);
     ::close(fd);
     INFO(res[0].error);
     CHECK(res[0].success);
@@ -774,8 +863,37 @@ class Dnsmasq {
 public:
     Dnsmasq() {
         if (::access("/usr/sbin/dnsmasq", X_OK) != 0) return;
-        int fd = udp_sink(port_);
-        ::close(fd);
+        present_ = true;
+        // dnsmasq needs the port for UDP and TCP; it may lose a race for it: try again.
+        for (int attempt = 0; attempt < 5 && !ready_; ++attempt) start();
+    }
+    ~Dnsmasq() { reap(); }
+    bool present() const { return present_; }
+    bool ready() const { return ready_; }
+    int port() const { return port_; }
+
+private:
+    // A port free for both UDP and TCP on 127.0.0.1 right now.
+    static int free_port() {
+        for (int i = 0; i < 20; ++i) {
+            int port = 0;
+            int u = udp_sink(port);
+            int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_port = htons(static_cast<uint16_t>(port));
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            bool ok = ::bind(t, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+            ::close(t);
+            ::close(u);
+            if (ok) return port;
+        }
+        return 0;
+    }
+
+    void start() {
+        port_ = free_port();
+        if (port_ == 0) return;
         std::vector<std::string> args = {"/usr/sbin/dnsmasq",
                                          "--no-daemon",
                                          "--conf-file=/dev/null",
@@ -799,41 +917,44 @@ public:
         if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
         posix_spawn_file_actions_destroy(&fa);
         if (pid_ <= 0) return;
-        // Ready when its port is taken.
-        for (int i = 0; i < 100; ++i) {
-            int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(static_cast<uint16_t>(port_));
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            int rc = ::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a);
-            ::close(s);
-            if (rc != 0) {
-                ready_ = true;
-                break;
+        // Ready when it answers (binding its port to find out would race with it).
+        int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port_));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // id 0x4242, RD, one question: probe.test A IN
+        const unsigned char query[] = {0x42, 0x42, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'p', 'r', 'o',
+                                       'b',  'e',  4,    't',  'e', 's', 't', 0, 0, 1, 0, 1};
+        for (int i = 0; i < 50 && !ready_; ++i) {
+            ::sendto(s, query, sizeof query, 0, reinterpret_cast<sockaddr *>(&a), sizeof a);
+            pollfd p{s, POLLIN, 0};
+            if (::poll(&p, 1, 100) > 0) {
+                unsigned char buf[512];
+                ready_ = ::recv(s, buf, sizeof buf, MSG_DONTWAIT) >= 12;
             }
             int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            if (!ready_ && ::waitpid(pid_, &status, WNOHANG) == pid_) {
                 pid_ = -1;
                 break;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        ::close(s);
+        if (!ready_) reap();
     }
-    ~Dnsmasq() {
+
+    void reap() {
         if (pid_ > 0) {
             ::kill(pid_, SIGTERM);
             int status = 0;
             ::waitpid(pid_, &status, 0);
         }
+        pid_ = -1;
     }
-    bool ready() const { return ready_; }
-    int port() const { return port_; }
 
-private:
     pid_t pid_ = -1;
     int port_ = 0;
-    bool ready_ = false;
+    bool present_ = false, ready_ = false;
 };
 
 ProbeDef dns_probe(const std::string &name, int port, const std::string &qname, const std::string &type,
@@ -852,10 +973,12 @@ ProbeDef dns_probe(const std::string &name, int port, const std::string &qname, 
 
 TEST_CASE("runner: DNS probes through dnsmasq", "[runner]") {
     Dnsmasq dnsmasq;
-    if (!dnsmasq.ready()) {
-        WARN("skipped: /usr/sbin/dnsmasq is missing or did not start (apt-get install dnsmasq-base)");
+    if (!dnsmasq.present()) {
+        WARN("skipped: /usr/sbin/dnsmasq is missing (apt-get install dnsmasq-base)");
         return;
     }
+    INFO("dnsmasq did not start on 127.0.0.1 (5 attempts)");
+    REQUIRE(dnsmasq.ready());
     int p = dnsmasq.port();
     int sink_port = 0;
     int sink = udp_sink(sink_port);
@@ -928,7 +1051,7 @@ TEST_CASE("runner: 500 probes at once, connections per host bounded", "[runner]"
     CHECK(srv.open() == 0);
 }
 
-TEST_CASE("runner: slow probes do not delay fast ones; stopping ends the rest", "[runner]") {
+TEST_CASE("runner: slow probes do not delay fast ones, stopping ends the rest", "[runner]") {
     HttpServer srv;
     std::mutex mu;
     std::condition_variable cv;
@@ -1003,7 +1126,19 @@ TEST_CASE("runner: bad definitions end with a reason", "[runner]") {
     CHECK(res[0].started_at_ms > 0);
 }
 
-// Not part of the suite: probes per second against the local server, and memory.
+TEST_CASE("runner: DNS probes to a closed port or an unknown server", "[runner]") {
+    Runner runner;
+    int port = closed_port();
+    auto closed = dns_probe("closed", port, "probe.test", "A");
+    auto unknown = dns_probe("unknown-server", 53, "probe.test", "A", "no-such-server.invalid");
+    auto res = runner.run_all({closed, unknown});
+    CHECK(res[0].timings.total < 1.0);  // ICMP port unreachable, not a timeout
+    CHECK(res[0].error == "DNS server 127.0.0.1 port " + std::to_string(port) + " refused the connection");
+    CHECK_FALSE(res[0].connected);
+    CHECK(res[1].error.rfind("name does not resolve: no-such-server.invalid", 0) == 0);
+}
+
+// Not part of the suite: probes per second against the local servers, and memory.
 TEST_CASE("runner: throughput", "[.][runner-bench]") {
     HttpServer srv;
     for (long per_host : {8L, 64L}) {
@@ -1016,7 +1151,38 @@ TEST_CASE("runner: throughput", "[.][runner-bench]") {
         auto res = runner.run_all(defs);
         double wall = since(t0);
         long ok = std::count_if(res.begin(), res.end(), [](const ProbeResult &r) { return r.success; });
-        std::printf("max_per_host %ld: %ld/5000 ok in %.2f s = %.0f probes/s; peak open %d; VmHWM %ld KiB\n",
+        std::printf("HTTP, max_per_host %ld: %ld/5000 ok in %.2f s = %.0f probes/s; peak open %d; VmHWM %ld KiB\n",
                     per_host, ok, wall, 5000 / wall, srv.peak(), rss_kib());
+    }
+    {
+        // Thousands in flight at once on the one loop thread.
+        RunnerOptions opts;
+        opts.max_per_host = 5000;
+        opts.max_in_flight = 5000;
+        Runner runner(opts);
+        std::vector<ProbeDef> defs;
+        for (int i = 0; i < 3000; ++i) defs.push_back(http_probe("s" + std::to_string(i), srv.url("/silent"), 3000));
+        auto t0 = Clock::now();
+        auto res = runner.run_all(defs);
+        double wall = since(t0);
+        long timed_out = std::count_if(res.begin(), res.end(), [](const ProbeResult &r) {
+            return r.error.rfind("timed out after 3000 ms", 0) == 0;
+        });
+        double worst = 0;
+        for (const auto &r : res) worst = std::max(worst, r.timings.total);
+        std::printf("3000 silent in flight: %ld timed out as expected, all done in %.2f s, worst total %.3f s; "
+                    "server peak open %d; VmHWM %ld KiB\n",
+                    timed_out, wall, worst, srv.peak(), rss_kib());
+    }
+    Dnsmasq dnsmasq;
+    if (dnsmasq.ready()) {
+        Runner runner;
+        std::vector<ProbeDef> defs;
+        for (int i = 0; i < 2000; ++i) defs.push_back(dns_probe("d" + std::to_string(i), dnsmasq.port(), "probe.test", "A"));
+        auto t0 = Clock::now();
+        auto res = runner.run_all(defs);
+        double wall = since(t0);
+        long ok = std::count_if(res.begin(), res.end(), [](const ProbeResult &r) { return r.success; });
+        std::printf("DNS: %ld/2000 ok in %.2f s = %.0f probes/s; VmHWM %ld KiB\n", ok, wall, 2000 / wall, rss_kib());
     }
 }
