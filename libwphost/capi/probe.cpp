@@ -51,10 +51,10 @@ WPH_API int wph_probe_run(wph_job **out, wph_engine *engine, const char *defs_js
         *out = nullptr;
         require(defs_json, "defs_json", "wph_probe_run");
         auto &e = *check_engine(engine)->engine;
-        std::string defs = defs_json;
-        wph::probe::parse_definitions(defs);  // bad definitions fail the call, not a job
+        // Parsed once, here: bad definitions fail the call, not a job.
+        auto defs = std::make_shared<const wph::probe::Definitions>(wph::probe::parse_definitions(defs_json));
         auto [cb, payload] = job_callbacks(opts);
-        *out = make_job(e.start_job("probe.run", cb, payload, [&e, defs](wph::Job &job) { return wph::probe::run_once(e, job, defs); }));
+        *out = make_job(e.start_job("probe.run", cb, payload, [&e, defs](wph::Job &job) { return wph::probe::run_once(e, job, *defs); }));
         return 0;
     });
 }

@@ -289,6 +289,7 @@ Definitions parse_definitions(const std::string &text) {
         raise(WPH_EINVALID, "probe", "probe definitions must be an array of endpoints or an object with \"endpoints\"");
     }
     std::set<std::string> names;
+    d.probes.reserve(endpoints->size());
     for (std::size_t i = 0; i < endpoints->size(); ++i) {
         auto p = parse_probe((*endpoints)[i], i);
         if (!names.insert(p.name).second)

@@ -121,19 +121,26 @@ std::string hmac_sha256_hex(const std::string &key, const std::string &body) {
 
 std::string validate_json(const std::string &defs_json) { return util::to_json(definitions_to_json(parse_definitions(defs_json))); }
 
-std::string run_once(Engine &e, Job &job, const std::string &defs_json) {
-    auto defs = parse_definitions(defs_json);
+std::string run_once(Engine &e, Job &job, const Definitions &defs) {
     Runner runner;
-    auto results = runner.run_all(defs.probes, &job.cancel_token());
-    json::array out;
+    // Each result is evaluated as it comes and its body dropped, so memory
+    // follows the probes in flight, not the length of the list.
+    auto results = runner.run_all(defs.probes, &job.cancel_token(), [&](std::size_t i, ProbeResult &r) {
+        evaluate(defs.probes[i], r);
+        std::string().swap(r.body);
+    });
     std::vector<ProbeRow> rows;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-        evaluate(defs.probes[i], results[i]);
-        rows.push_back(to_row(results[i]));
-        out.push_back(result_to_json(results[i]));
+    rows.reserve(results.size());
+    json::array out;
+    out.reserve(results.size());
+    for (auto &r : results) {
+        rows.push_back(to_row(r));
+        out.push_back(result_to_json(r));
     }
+    results.clear();
+    results.shrink_to_fit();
     e.store().probe_results_insert(rows);
-    return util::to_json(out);
+    return json::serialize(out);
 }
 
 std::string history_json(Engine &e, const std::string &name, unsigned limit) {

@@ -21,7 +21,7 @@ namespace wph::probe {
 std::string validate_json(const std::string &defs_json);
 
 // Run every probe once now, evaluate, record in the store; JSON array of results.
-std::string run_once(Engine &e, Job &job, const std::string &defs_json);
+std::string run_once(Engine &e, Job &job, const Definitions &defs);
 
 // Per probe over the last window: runs, successes, uptime, latency
 // percentiles (p50, p90, p99, max), the last result and open incidents.

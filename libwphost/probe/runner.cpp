@@ -1335,7 +1335,8 @@ void Runner::submit(const ProbeDef &def, std::function<void(ProbeResult)> done) 
     impl_->submit(def, std::move(done));
 }
 
-std::vector<ProbeResult> Runner::run_all(const std::vector<ProbeDef> &defs, const CancelToken *cancel) {
+std::vector<ProbeResult> Runner::run_all(const std::vector<ProbeDef> &defs, const CancelToken *cancel,
+                                         const std::function<void(std::size_t, ProbeResult &)> &each) {
     if (defs.empty()) return {};
     if (cancel) cancel->check("probes");
     struct State {
@@ -1350,7 +1351,8 @@ std::vector<ProbeResult> Runner::run_all(const std::vector<ProbeDef> &defs, cons
     std::vector<std::uint64_t> ids;
     ids.reserve(defs.size());
     for (std::size_t i = 0; i < defs.size(); ++i)
-        ids.push_back(impl_->submit(defs[i], [st, i](ProbeResult r) {
+        ids.push_back(impl_->submit(defs[i], [st, i, &each](ProbeResult r) {
+            if (each) each(i, r);
             std::lock_guard<std::mutex> lk(st->mu);
             st->results[i] = std::move(r);
             if (--st->remaining == 0) st->cv.notify_all();

@@ -41,7 +41,10 @@ public:
 
     // Run a list now and return the results in the list's order.
     // Cancellable; the conditions are not evaluated here either.
-    std::vector<ProbeResult> run_all(const std::vector<ProbeDef> &defs, const CancelToken *cancel = nullptr);
+    // `each`, when given, sees every result on the loop thread as it comes
+    // (to evaluate it and drop its body while the others run).
+    std::vector<ProbeResult> run_all(const std::vector<ProbeDef> &defs, const CancelToken *cancel = nullptr,
+                                     const std::function<void(std::size_t, ProbeResult &)> &each = {});
 
     // Probes submitted and not yet done (queued or running).
     std::size_t in_flight() const;
