@@ -29,16 +29,16 @@ std::size_t count_lines(const std::string &s) {
     return n;
 }
 
-std::size_t template_pool_lines() {
+std::size_t template_pool_lines(bool open_basedir) {
     wph::HostProfile p;
-    auto s = parse_spec(R"({"domain":"example.com"})");
+    auto s = parse_spec(open_basedir ? R"({"domain":"example.com"})" : R"({"domain":"example.com","open_basedir":false})");
     auto n = make_names(p, s.domain, slug_for(s.domain, false));
     return count_lines(render_pool(RenderContext{p, s, n, false, false, {}, {}, {}, false}, {}));
 }
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const std::size_t pool_lines = template_pool_lines();
+    static const std::size_t pool_lines[2] = {template_pool_lines(false), template_pool_lines(true)};
     const std::string in(reinterpret_cast<const char *>(data), size);
     try {
         auto overrides = parse_php_overrides(in, "php.ini");
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         p.nginx.http_port = 8080;
         auto n = make_names(p, s.domain, slug_for(s.domain, false));
         RenderContext ctx{p, s, n, false, true, {}, {}, {}, true};
-        require(count_lines(render_pool(ctx, {})) == pool_lines, "pool file keeps its lines", render_pool(ctx, {}));
+        require(count_lines(render_pool(ctx, {})) == pool_lines[s.open_basedir], "pool file keeps its lines", render_pool(ctx, {}));
         auto conf = render_nginx(ctx);
         std::size_t pos = 0;
         while ((pos = conf.find("server_name ", pos)) != std::string::npos) {

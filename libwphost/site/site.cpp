@@ -573,7 +573,10 @@ std::string create_site(Engine &e, Job &job, CreateInput in, const char *op_name
         return util::to_json(res);
     } catch (...) {
         auto info = current_exception_info();
-        auto warnings = j.undo_all(*h);
+        // Undo with a host of its own: a cancelled job's token would refuse
+        // every command the undo needs.
+        auto undo_host = make_local_host(e.profile(), nullptr);
+        auto warnings = j.undo_all(*undo_host);
         try {
             e.store().site_delete(site_id);
         } catch (...) {

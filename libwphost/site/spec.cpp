@@ -228,6 +228,10 @@ SiteSpec spec_from_json(const boost::json::object &o) {
         l.finish();
     }
     f.choice("environment", s.environment, {"production", "staging"});
+    if (auto *v = f.take("open_basedir")) {
+        if (!v->is_bool()) bad("open_basedir", "must be true or false");
+        s.open_basedir = v->as_bool();
+    }
     f.integer("redis_database", s.redis_database, 0, 15);
     f.finish();
     if (s.www != "none" && s.domain.rfind("www.", 0) != 0) {
@@ -257,6 +261,7 @@ boost::json::object SiteSpec::to_json() const {
         {"php_limits", {{"memory_limit", limits.memory_limit}, {"upload_max_filesize", limits.upload_max_filesize},
                         {"max_children", limits.max_children}}},
         {"environment", environment},
+        {"open_basedir", open_basedir},
         {"redis_database", redis_database},
     };
     if (!domain_unicode.empty()) o["domain_unicode"] = domain_unicode;

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set
@@ -430,6 +431,17 @@ def test_failure_at_each_step_undoes_everything(lemp: Lemp, engine: wphost.Engin
     assert redis_keys(lemp, "fail_test:*") == []
     # The other site is still served by nginx and PHP-FPM.
     home_page(lemp, "keep.test")
+
+
+def test_cancelled_create_undoes_everything(lemp: Lemp, engine: wphost.Engine) -> None:
+    before = host_state(lemp, engine)
+    for delay in (0.05, 0.4):
+        job = engine.sites.create_start(spec("cancel.test", cache="page+object"))
+        time.sleep(delay)
+        job.cancel()
+        with pytest.raises(wphost.Cancelled):
+            job.result()
+        assert host_state(lemp, engine) == before, f"cancelled after {delay} s"
 
 
 def test_crash_during_create_is_cleaned_up_by_the_next_call(lemp: Lemp, engine: wphost.Engine) -> None:

@@ -140,6 +140,8 @@ TEST_CASE("nginx server block: cache rules, limits, uploads, overrides") {
     CHECK(has(conf, "location ~* ^/wp-content/uploads/.*\\.(?:php[0-9]?|phtml|phar|pht)$ { deny all; }"));
     CHECK(has(conf, "include /srv/wphost/sites/example.com/conf/nginx/*.conf;"));
     CHECK(has(conf, "expires 365d;"));
+    CHECK(has(conf, "disable_symlinks if_not_owner from=$document_root;"));
+    CHECK(has(conf, "open_file_cache max=10000 inactive=60s;"));
     CHECK(has(conf, "fastcgi_cache_purge wph_example_com"));
     CHECK(has(conf, "fastcgi_pass unix:/run/php/wp_example_com-8.2.sock;"));
     CHECK_FALSE(has(conf, "HTTP_HOST"));  // the default port needs no fix
@@ -175,6 +177,9 @@ TEST_CASE("PHP-FPM pool: own user, socket for nginx's group, open_basedir") {
     CHECK(has(pool, "php_value[memory_limit] = 512M"));
     CHECK(has(pool, "php_value[upload_max_filesize] = 128M"));
     CHECK(has(pool, "php_value[max_execution_time] = 120"));
+    Rendered open(with(R"("open_basedir":false)"));
+    CHECK_FALSE(has(render_pool(open.ctx(), {}), "open_basedir"));
+    CHECK(code_of([&] { parse_spec(with(R"("open_basedir":"no")")); }) == WPH_EINVALID);
 }
 
 TEST_CASE("php.ini overrides: simple settings only") {
