@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
+#include <future>
+#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <unistd.h>
@@ -166,17 +168,27 @@ public:
 
     // Record the undo, run the step, mark it done.
     template <class F> void step(const std::string &name, json::array undo, F &&f, Job *job = nullptr) {
+        auto seq = begin(name, std::move(undo), job);
+        f();
+        finish(name, seq);
+    }
+    // A step in two halves, for one that runs beside others.
+    int begin(const std::string &name, json::array undo, Job *job) {
         current_ = name;
         ++seq_;
         if (store_) store_->step_begin(site_, seq_, name, util::to_json(undo));
         undos_.push_back(json::object{{"step", name}, {"undo", undo}});
         if (job) job->cancel_token().check("step " + name);
-        auto t0 = std::chrono::steady_clock::now();
-        f();
-        timings_[name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (store_) store_->step_done(site_, seq_);
+        started_[name] = std::chrono::steady_clock::now();
+        return seq_;
+    }
+    void finish(const std::string &name, int seq) {
+        current_ = name;
+        timings_[name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_[name]).count();
+        if (store_) store_->step_done(site_, seq);
         fault_point(op_, name);
     }
+    void set_current(const std::string &name) { current_ = name; }
     const std::string &current() const { return current_; }
     json::object timings() const { return timings_; }
 
@@ -195,6 +207,7 @@ private:
     std::string current_;
     json::array undos_;
     json::object timings_;
+    std::map<std::string, std::chrono::steady_clock::time_point> started_;
 };
 
 // ---- pieces of a site -----------------------------------------------------
@@ -448,50 +461,73 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
         h.write_file(n.wp_config, render_wp_config(context(h, s, false, &sec, false), sec), 0600, own, true);
     }, job);
     progress(9);
-    if (!in.from) {
-        j.step("install", json::array{}, [&] {
-            int port = spec.tls != "none" ? p.nginx.https_port : p.nginx.http_port;
-            json::object input{{"url", url}, {"title", spec.title}, {"admin_user", spec.admin_user},
-                               {"admin_email", spec.admin_email}, {"admin_password", spec.admin_password},
-                               {"locale", spec.locale}, {"public", spec.environment == "production"},
-                               {"permalink", "/%postname%/"},
-                               {"multisite", spec.multisite.empty() ? json::value(nullptr) : json::value(spec.multisite)},
-                               {"domain", spec.domain}, {"port", port}};
-            run_php_script(h, s, "install", php_install_script(), input, true);
-            if (!spec.multisite.empty())
-                h.write_file(n.wp_config, render_wp_config(context(h, s, false, &sec, true), sec), 0600, own, true);
-        }, job);
-    } else {
-        j.step("copy_database", json::array{}, [&] {
-            auto &src = *in.from;
-            auto tables = h.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + q_str(src.names.db_name) +
-                                  " AND TABLE_TYPE = 'BASE TABLE'");
-            std::vector<std::string> stmts;
-            for (auto &row : tables) {
-                stmts.push_back("CREATE TABLE " + q_ident(n.db_name) + "." + q_ident(row[0]) + " LIKE " + q_ident(src.names.db_name) +
-                                "." + q_ident(row[0]));
-                stmts.push_back("INSERT INTO " + q_ident(n.db_name) + "." + q_ident(row[0]) + " SELECT * FROM " +
-                                q_ident(src.names.db_name) + "." + q_ident(row[0]));
-            }
-            h.sql(stmts, stmts);
-            std::string old_url = site_url(p, src.spec);
-            json::array pairs{json::array{old_url, url}, json::array{"//" + url_host(old_url), "//" + url_host(url)}};
-            run_php_script(h, s, "search-replace", php_search_replace_script(), json::object{{"pairs", pairs}, {"tables", json::array{}},
-                                                                                         {"skip_columns", json::array{"guid"}}}, false);
-            std::vector<std::string> fix;
-            if (!spec.multisite.empty()) {
-                fix.push_back("UPDATE " + q_ident(n.db_name) + ".`wp_blogs` SET domain = REPLACE(domain, " + q_str(src.spec.domain) +
-                              ", " + q_str(spec.domain) + ")");
-                fix.push_back("UPDATE " + q_ident(n.db_name) + ".`wp_site` SET domain = REPLACE(domain, " + q_str(src.spec.domain) +
-                              ", " + q_str(spec.domain) + ")");
-            }
-            if (in.staging)
-                fix.push_back("UPDATE " + q_ident(n.db_name) + ".`wp_options` SET option_value = '0' WHERE option_name = 'blog_public'");
-            if (!fix.empty()) h.sql(fix, fix);
-            if (!spec.multisite.empty())
-                h.write_file(n.wp_config, render_wp_config(context(h, s, false, &sec, true), sec), 0600, own, true);
-        }, job);
+    // PHP-FPM takes the new pool while WordPress installs (or the database
+    // is copied): neither needs the other, and nothing reaches the pool
+    // before nginx's step. A reload is a tenth of a second of each create.
+    auto pool_seq = j.begin("php_pool",
+                            json::array{op("rm", {{"path", pool_file(p, spec.php, n)}}), op("reload_fpm", {{"version", spec.php}})},
+                            job);
+    auto pool_work = [&] {
+        h.write_file(pool_file(p, spec.php, n), render_pool(context(h, s, false, &sec), php_overrides(h, n)), 0644, {});
+        fpm_reload(h, spec.php);
+        wait_for(h, pool_socket(p, spec.php, n), "the PHP-FPM pool's socket");
+    };
+    std::future<void> pool_done;
+    if (h.planning()) pool_work();  // a plan records its actions in order
+    else pool_done = std::async(std::launch::async, pool_work);
+    try {
+        if (!in.from) {
+            j.step("install", json::array{}, [&] {
+                int port = spec.tls != "none" ? p.nginx.https_port : p.nginx.http_port;
+                json::object input{{"url", url}, {"title", spec.title}, {"admin_user", spec.admin_user},
+                                   {"admin_email", spec.admin_email}, {"admin_password", spec.admin_password},
+                                   {"locale", spec.locale}, {"public", spec.environment == "production"},
+                                   {"permalink", "/%postname%/"},
+                                   {"multisite", spec.multisite.empty() ? json::value(nullptr) : json::value(spec.multisite)},
+                                   {"domain", spec.domain}, {"port", port}};
+                run_php_script(h, s, "install", php_install_script(), input, true);
+                if (!spec.multisite.empty())
+                    h.write_file(n.wp_config, render_wp_config(context(h, s, false, &sec, true), sec), 0600, own, true);
+            }, job);
+        } else {
+            j.step("copy_database", json::array{}, [&] {
+                auto &src = *in.from;
+                auto tables = h.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + q_str(src.names.db_name) +
+                                      " AND TABLE_TYPE = 'BASE TABLE'");
+                std::vector<std::string> stmts;
+                for (auto &row : tables) {
+                    stmts.push_back("CREATE TABLE " + q_ident(n.db_name) + "." + q_ident(row[0]) + " LIKE " + q_ident(src.names.db_name) +
+                                    "." + q_ident(row[0]));
+                    stmts.push_back("INSERT INTO " + q_ident(n.db_name) + "." + q_ident(row[0]) + " SELECT * FROM " +
+                                    q_ident(src.names.db_name) + "." + q_ident(row[0]));
+                }
+                h.sql(stmts, stmts);
+                std::string old_url = site_url(p, src.spec);
+                json::array pairs{json::array{old_url, url}, json::array{"//" + url_host(old_url), "//" + url_host(url)}};
+                run_php_script(h, s, "search-replace", php_search_replace_script(), json::object{{"pairs", pairs}, {"tables", json::array{}},
+                                                                                             {"skip_columns", json::array{"guid"}}}, false);
+                std::vector<std::string> fix;
+                if (!spec.multisite.empty()) {
+                    fix.push_back("UPDATE " + q_ident(n.db_name) + ".`wp_blogs` SET domain = REPLACE(domain, " + q_str(src.spec.domain) +
+                                  ", " + q_str(spec.domain) + ")");
+                    fix.push_back("UPDATE " + q_ident(n.db_name) + ".`wp_site` SET domain = REPLACE(domain, " + q_str(src.spec.domain) +
+                                  ", " + q_str(spec.domain) + ")");
+                }
+                if (in.staging)
+                    fix.push_back("UPDATE " + q_ident(n.db_name) + ".`wp_options` SET option_value = '0' WHERE option_name = 'blog_public'");
+                if (!fix.empty()) h.sql(fix, fix);
+                if (!spec.multisite.empty())
+                    h.write_file(n.wp_config, render_wp_config(context(h, s, false, &sec, true), sec), 0600, own, true);
+            }, job);
+        }
+    } catch (...) {
+        // The undo must not race the pool's reload.
+        if (pool_done.valid()) try { pool_done.get(); } catch (...) {}
+        throw;
     }
+    j.set_current("php_pool");
+    if (pool_done.valid()) pool_done.get();
+    j.finish("php_pool", pool_seq);
     progress(10);
     if (spec.cache == "page+object") {
         j.step("object_cache", json::array{op("redis", {{"prefix", n.redis_prefix}, {"database", spec.redis_database}})}, [&] {
@@ -500,13 +536,6 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
     } else if (in.from) {
         h.remove_file(n.docroot + "/wp-content/object-cache.php");
     }
-    progress(11);
-    j.step("php_pool",
-           json::array{op("rm", {{"path", pool_file(p, spec.php, n)}}), op("reload_fpm", {{"version", spec.php}})}, [&] {
-        h.write_file(pool_file(p, spec.php, n), render_pool(context(h, s, false, &sec), php_overrides(h, n)), 0644, {});
-        fpm_reload(h, spec.php);
-        wait_for(h, pool_socket(p, spec.php, n), "the PHP-FPM pool's socket");
-    }, job);
     progress(12);
     if (spec.tls == "self-signed") {
         j.step("certificate", json::array{op("rmtree", {{"path", n.ssl_dir}})}, [&] {
