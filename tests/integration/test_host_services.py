@@ -2,52 +2,14 @@
 started for this test on 127.0.0.1 / their own sockets (never the machine's
 own services)."""
 import os
-import shutil
 import socket
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
+from daemons import Daemon, free_port, need, wait_until
+
 import wphost
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, timeout=60.0, what="server"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"{what} did not come up")
-
-
-def need(*programs):
-    for p in programs:
-        if not shutil.which(p) and not Path(p).exists():
-            pytest.fail(f"{p} is not installed (scripts/install-deps installs it)")
-
-
-class Daemon:
-    def __init__(self, argv, log: Path, **kw):
-        self.log = open(log, "w")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, **kw)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,54 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from daemons import Daemon, accepts, free_port, need, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "libwphost" / "site" / "php"
 PHP = "/usr/bin/php8.2"
 WORDPRESS = Path("/usr/share/wordpress")
 PORT = 18080  # only ever part of URLs: nothing listens on it
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, timeout=60.0, what="server"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"{what} did not come up")
-
-
-def need(*programs):
-    for p in programs:
-        if not shutil.which(p) and not Path(p).exists():
-            pytest.fail(f"{p} is not installed (scripts/install-deps installs it)")
-
-
-class Daemon:
-    def __init__(self, argv, log: Path, **kw):
-        self.log = open(log, "w")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, **kw)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-def _accepts(port):
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +46,7 @@ def servers(tmp_path_factory):
         daemons.append(Daemon(["/usr/bin/redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", str(base)], base / "redis.log"))
         wait_until(lambda: sock.exists(), what="mariadbd")
-        wait_until(lambda: _accepts(rport), what="redis-server")
+        wait_until(lambda: accepts(rport), what="redis-server")
         yield {"base": base, "mysql_socket": str(sock), "redis_port": rport}
     finally:
         for d in daemons:

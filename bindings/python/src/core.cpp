@@ -141,6 +141,20 @@ private:
 
 // Start a job with an optional progress callback; the callback holder lives
 // as long as the job handle.
+// A C call that hands back a library-owned JSON string, run without the GIL.
+template <class F> std::string json_without_gil(F &&f) {
+    char *out = nullptr;
+    int rc;
+    {
+        py::gil_scoped_release nogil;
+        rc = f(&out);
+    }
+    wphost::check(rc);
+    std::string s = out;
+    wph_str_free(out);
+    return s;
+}
+
 template <class F> std::unique_ptr<PyJob> start_job(const std::optional<py::function> &progress, F &&start,
                                                      py::object read = py::none()) {
     std::unique_ptr<Callback> cb;
@@ -191,16 +205,7 @@ public:
     // A call that hands back JSON, run without the GIL.
     template <class F> std::string json(F &&f) {
         auto *eh = c_handle();
-        char *out = nullptr;
-        int rc;
-        {
-            py::gil_scoped_release nogil;
-            rc = f(eh, &out);
-        }
-        wphost::check(rc);
-        std::string s = out;
-        wph_str_free(out);
-        return s;
+        return json_without_gil([&](char **out) { return f(eh, out); });
     }
 
 private:
@@ -234,16 +239,7 @@ public:
     }
     template <class F> std::string json(F &&f) {
         if (!h_) throw wphost::Error(WPH_EINVALID, "probe", "monitor is closed");
-        char *out = nullptr;
-        int rc;
-        {
-            py::gil_scoped_release nogil;
-            rc = f(h_, &out);
-        }
-        wphost::check(rc);
-        std::string s = out;
-        wph_str_free(out);
-        return s;
+        return json_without_gil([&](char **out) { return f(h_, out); });
     }
 
 private:
@@ -294,18 +290,7 @@ public:
         wph_repo_free(h_);
         h_ = nullptr;
     }
-    template <class F> std::string json(F &&f) {
-        char *out = nullptr;
-        int rc;
-        {
-            py::gil_scoped_release nogil;
-            rc = f(&out);
-        }
-        wphost::check(rc);
-        std::string s = out;
-        wph_str_free(out);
-        return s;
-    }
+    template <class F> std::string json(F &&f) { return json_without_gil(std::forward<F>(f)); }
 
 private:
     explicit PyRepo(wph_repo *h) : h_(h) {}
