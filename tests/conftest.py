@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("WPH_BUILD_DIR", ROOT / "build")).resolve()
 sys.path.insert(0, str(BUILD / "python"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/fakes
 
 
 @pytest.fixture
