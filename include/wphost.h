@@ -13,5 +13,7 @@
 #include "wphost/repo.h"
 #include "wphost/site.h"
 #include "wphost/probe.h"
+#include "wphost/provider.h"
+#include "wphost/cert.h"
 
 #endif /* WPHOST_H */

@@ -74,6 +74,22 @@ WPH_API int wph_engine_info(char **json_out, wph_engine *engine);
  * limit 0 means 100. Free with wph_str_free. */
 WPH_API int wph_engine_jobs(char **json_out, wph_engine *engine, unsigned int limit);
 
+/* Called with each event's JSON ({"id", "time_ms", "level": "info" |
+ * "warning" | "error", "kind" such as "cert.renew.failed", "subject",
+ * "message", "data"}) on the thread that emitted it (a job's worker thread,
+ * usually); the string is valid during the call only, the return value is
+ * ignored. Events are also kept in the state store (wph_engine_events). */
+typedef int (*wph_event_cb)(const char *event_json, void *payload);
+
+/* Set (or, with cb NULL, clear) the engine's event callback. Thread-safe. */
+WPH_API int wph_engine_set_event_callback(wph_engine *engine, wph_event_cb cb, void *payload);
+
+/* Events from the state store with id > after_id whose kind starts with
+ * kind_prefix (NULL or "" for all), oldest first, as a JSON array of the
+ * objects above. limit 0 means 100. Free with wph_str_free. */
+WPH_API int wph_engine_events(char **json_out, wph_engine *engine, const char *kind_prefix, long long after_id,
+                              unsigned int limit);
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,4 +86,25 @@ WPH_API int wph_engine_jobs(char **json_out, wph_engine *engine, unsigned int li
     });
 }
 
+WPH_API int wph_engine_set_event_callback(wph_engine *engine, wph_event_cb cb, void *payload) {
+    return guard([&] {
+        auto &e = *check_engine(engine)->engine;
+        if (cb)
+            e.set_event_callback([cb, payload](const std::string &ev) { cb(ev.c_str(), payload); });
+        else
+            e.set_event_callback(nullptr);
+        return 0;
+    });
+}
+
+WPH_API int wph_engine_events(char **json_out, wph_engine *engine, const char *kind_prefix, long long after_id,
+                              unsigned int limit) {
+    return guard([&] {
+        require(json_out, "json_out", "wph_engine_events");
+        *json_out = nullptr;
+        *json_out = dup_out(check_engine(engine)->engine->events_json(kind_prefix ? kind_prefix : "", after_id, limit));
+        return 0;
+    });
+}
+
 }  // extern "C"

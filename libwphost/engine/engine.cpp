@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <thread>
@@ -132,6 +133,55 @@ std::string Engine::jobs_json(unsigned limit) {
         o["finished_at"] = r.finished_at.empty() ? boost::json::value(nullptr) : boost::json::value(r.finished_at);
         o["error_code"] = r.error_code;
         o["error_message"] = r.error_message.empty() ? boost::json::value(nullptr) : boost::json::value(r.error_message);
+        a.push_back(std::move(o));
+    }
+    return util::to_json(a);
+}
+
+std::int64_t Engine::emit_event(const char *level, const std::string &kind, const std::string &subject,
+                                const std::string &message, const std::string &data_json) {
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    auto id = store_->event_insert(now_ms, level, kind, subject, message, data_json);
+    EventCallback cb;
+    {
+        std::lock_guard<std::mutex> lock(event_mu_);
+        cb = on_event_;
+    }
+    if (cb) {
+        boost::json::object o;
+        o["id"] = id;
+        o["time_ms"] = now_ms;
+        o["level"] = level;
+        o["kind"] = kind;
+        o["subject"] = subject;
+        o["message"] = message;
+        o["data"] = util::parse_json(data_json, "event data", "engine");
+        try {
+            cb(util::to_json(o));
+        } catch (...) {
+            // A callback's failure must not undo what the event reports.
+        }
+    }
+    return id;
+}
+
+void Engine::set_event_callback(EventCallback cb) {
+    std::lock_guard<std::mutex> lock(event_mu_);
+    on_event_ = std::move(cb);
+}
+
+std::string Engine::events_json(const std::string &kind_prefix, std::int64_t after_id, unsigned limit) {
+    boost::json::array a;
+    for (const auto &r : store_->events(kind_prefix, after_id, limit ? limit : 100)) {
+        boost::json::object o;
+        o["id"] = r.id;
+        o["time_ms"] = r.time_ms;
+        o["level"] = r.level;
+        o["kind"] = r.kind;
+        o["subject"] = r.subject;
+        o["message"] = r.message;
+        o["data"] = util::parse_json(r.data, "event data", "engine");
         a.push_back(std::move(o));
     }
     return util::to_json(a);

@@ -42,6 +42,15 @@ public:
     // Record the job in the store and queue it. `kind` must be a static string.
     std::shared_ptr<Job> start_job(const char *kind, wph_progress_cb cb, void *payload, Work work);
 
+    // The event log: each event is stored (table events) and handed to the
+    // event callback, if set, on the emitting thread. level: "info",
+    // "warning" or "error"; data_json: a JSON object.
+    using EventCallback = std::function<void(const std::string &event_json)>;
+    std::int64_t emit_event(const char *level, const std::string &kind, const std::string &subject,
+                            const std::string &message, const std::string &data_json = "{}");
+    void set_event_callback(EventCallback cb);
+    std::string events_json(const std::string &kind_prefix, std::int64_t after_id, unsigned limit);
+
     std::string info_json() const;
     std::string jobs_json(unsigned limit);
 
@@ -53,6 +62,8 @@ private:
     std::unique_ptr<boost::asio::thread_pool> pool_;
     std::mutex jobs_mu_;
     std::vector<std::weak_ptr<Job>> jobs_;
+    std::mutex event_mu_;
+    EventCallback on_event_;
 };
 
 }  // namespace wph

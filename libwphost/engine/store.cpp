@@ -95,6 +95,49 @@ CREATE TABLE probe_incidents (
 );
 CREATE INDEX probe_incidents_by_name ON probe_incidents(name, opened_ms);
 )sql",
+    // 4: the engine's event log (certificate renewals, ...), ACME accounts
+    // and certificates.
+    R"sql(
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY,
+    time_ms  INTEGER NOT NULL,
+    level    TEXT NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    message  TEXT NOT NULL,
+    data     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_by_kind ON events(kind, id);
+CREATE TABLE acme_accounts (
+    id          INTEGER PRIMARY KEY,
+    directory   TEXT NOT NULL,
+    contact     TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    key_path    TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    UNIQUE (directory, contact)
+);
+CREATE TABLE certificates (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL UNIQUE,
+    names            TEXT NOT NULL,
+    site             TEXT,
+    directory        TEXT NOT NULL,
+    challenge        TEXT NOT NULL,
+    request          TEXT NOT NULL,
+    key_path         TEXT NOT NULL,
+    cert_path        TEXT NOT NULL,
+    cert_url         TEXT,
+    serial           TEXT,
+    not_before_ms    INTEGER,
+    not_after_ms     INTEGER,
+    status           TEXT NOT NULL,
+    issued_ms        INTEGER,
+    last_attempt_ms  INTEGER,
+    last_error       TEXT,
+    failures         INTEGER NOT NULL DEFAULT 0
+);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -538,6 +581,42 @@ int Store::mark_interrupted_jobs() {
         }
         return n;
     });
+}
+
+std::int64_t Store::event_insert(std::int64_t time_ms, const std::string &level, const std::string &kind,
+                                 const std::string &subject, const std::string &message, const std::string &data) {
+    return locked("recording an event", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "INSERT INTO events (time_ms, level, kind, subject, message, data) VALUES (?, ?, ?, ?, ?, ?)");
+        q.bind(1, static_cast<int64_t>(time_ms));
+        q.bind(2, level);
+        q.bind(3, kind);
+        q.bind(4, subject);
+        q.bind(5, message);
+        q.bind(6, data);
+        q.exec();
+        return static_cast<std::int64_t>(db.getLastInsertRowid());
+    });
+}
+
+std::vector<EventRow> Store::events(const std::string &kind_prefix, std::int64_t after_id, unsigned limit) {
+    return locked("reading events", [&](SQLite::Database &db) {
+        SQLite::Statement q(db, "SELECT id, time_ms, level, kind, subject, message, data FROM events "
+                                "WHERE id > ? AND substr(kind, 1, ?) = ? ORDER BY id LIMIT ?");
+        q.bind(1, static_cast<int64_t>(after_id));
+        q.bind(2, static_cast<int>(kind_prefix.size()));
+        q.bind(3, kind_prefix);
+        q.bind(4, static_cast<int>(limit));
+        std::vector<EventRow> out;
+        while (q.executeStep())
+            out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                           q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+                           q.getColumn(6).getString()});
+        return out;
+    });
+}
+
+void Store::with_db(const char *what, const std::function<void(SQLite::Database &)> &f) {
+    locked(what, [&](SQLite::Database &db) { f(db); });
 }
 
 }  // namespace wph

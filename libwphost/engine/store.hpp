@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,11 @@ struct IncidentRow {
     std::string reason;
 };
 
+struct EventRow {
+    std::int64_t id = 0, time_ms = 0;
+    std::string level, kind, subject, message, data;
+};
+
 class Store {
 public:
     // The schema version this build writes.
@@ -98,6 +104,15 @@ public:
     int probe_prune(std::int64_t before_ms);
     void probe_incident(const std::string &name, bool opened, std::int64_t time_ms, const std::string &reason);
     std::vector<IncidentRow> probe_incidents(const std::string &name, unsigned limit);
+
+    // The event log, oldest first after `after_id`; kind_prefix "" for all.
+    std::int64_t event_insert(std::int64_t time_ms, const std::string &level, const std::string &kind,
+                              const std::string &subject, const std::string &message, const std::string &data);
+    std::vector<EventRow> events(const std::string &kind_prefix, std::int64_t after_id, unsigned limit);
+
+    // For an engine module that keeps its own tables (cert/): runs f on the
+    // database under the store's lock; SQLite errors become wph::Error.
+    void with_db(const char *what, const std::function<void(SQLite::Database &)> &f);
 
     // Jobs left "pending" or "running" by a process that died are marked
     // "interrupted" when a store is opened and no other engine holds it.

@@ -1,0 +1,2 @@
+// The C ABI of include/wphost/cert.h (being written).
+#include "capi/capi.hpp"
