@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <functional>
 #include <initializer_list>
 #include <set>
 
@@ -97,6 +98,13 @@ public:
             r.finish();
         }
     }
+    // An object kept as JSON text for the module that owns it.
+    void raw_object(const char *key, std::string &out) {
+        if (auto *v = take(key)) {
+            if (!v->is_object()) bad(key, "must be an object");
+            out = util::to_json(*v);
+        }
+    }
     void finish() const {
         for (auto &kv : o_)
             if (!known_.count(std::string(kv.key())))
@@ -172,6 +180,7 @@ HostProfile HostProfile::from_json(const std::string &json) {
         n.integer("port", p.memcached.port, 1, 65535);
     });
     r.object("restic", [&](Reader &n) { n.path("binary", p.restic.binary); });
+    r.raw_object("acme", p.acme_json);
     r.finish();
     return p;
 }
@@ -179,6 +188,24 @@ HostProfile HostProfile::from_json(const std::string &json) {
 boost::json::value HostProfile::to_json_value() const {
     boost::json::array bins;
     for (auto &b : mysql.server_binaries) bins.emplace_back(b);
+    // The acme object without secrets given inline (EAB HMAC key, DNS
+    // provider credentials): those stay out of info documents.
+    boost::json::value acme = boost::json::parse(acme_json);
+    std::function<void(boost::json::value &)> scrub = [&](boost::json::value &v) {
+        if (v.is_object()) {
+            for (auto &kv : v.as_object()) {
+                std::string k(kv.key());
+                bool secret = k.find("key") != std::string::npos || k.find("token") != std::string::npos ||
+                              k.find("secret") != std::string::npos || k.find("password") != std::string::npos;
+                bool ref = k.size() > 5 && (k.ends_with("_file") || k.ends_with("_env") || k.ends_with("_path"));
+                if (secret && !ref && kv.value().is_string()) kv.value() = "***";
+                else scrub(kv.value());
+            }
+        } else if (v.is_array()) {
+            for (auto &e : v.as_array()) scrub(e);
+        }
+    };
+    scrub(acme);
     return boost::json::object{
         {"name", name},
         {"os_release", os_release},
@@ -199,6 +226,7 @@ boost::json::value HostProfile::to_json_value() const {
         {"redis", {{"server_binary", redis.server_binary}, {"host", redis.host}, {"port", redis.port}, {"socket", redis.socket}}},
         {"memcached", {{"binary", memcached.binary}, {"host", memcached.host}, {"port", memcached.port}}},
         {"restic", {{"binary", restic.binary}}},
+        {"acme", acme},
     };
 }
 

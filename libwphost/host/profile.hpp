@@ -67,6 +67,11 @@ struct HostProfile {
         std::string binary = "/usr/bin/restic";
     } restic;
 
+    // The "acme" object as given (JSON text, "{}" when absent): directory,
+    // email, eab, ca_bundle, dns. Checked where it is used (cert/,
+    // docs/cert.md), so one bad key there does not stop an engine opening.
+    std::string acme_json = "{}";
+
     // Defaults overridden by `json` (empty: all defaults). Unknown keys, wrong
     // types, relative paths and out-of-range numbers are WPH_EINVALID with
     // the key named.
