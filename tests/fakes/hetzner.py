@@ -51,6 +51,9 @@ class FakeHetzner:
         self._ids = itertools.count(1000)
         self._remaining = RATE_LIMIT
         self._lock = threading.RLock()
+        # (monotonic time, "METHOD /path", status) of every answer the handler gave
+        self.log: List[Tuple[float, str, int]] = []
+        self._throttle: List[int] = []  # Retry-After seconds of the next 429 answers
         self.server = FakeServer(self.handle, tls)
 
     # ---- plumbing ----
@@ -75,14 +78,11 @@ class FakeHetzner:
     def seen(self, pattern: str) -> List[Req]:
         return self.server.seen(pattern)
 
-    def rate_limited(self, retry_after: int = 1, count: int = 1, match: Optional[str] = None) -> None:
-        """The next `count` requests get Hetzner's 429 with Retry-After."""
-        h = self._rl_headers()
-        h.update({"RateLimit-Remaining": "0", "Retry-After": str(retry_after),
-                  "RateLimit-Reset": str(int(time.time()) + retry_after)})
-        self.server.fault(status=429, headers=h, count=count, match=match,
-                          body={"error": {"code": "rate_limit_exceeded",
-                                          "message": f"limit of {RATE_LIMIT} requests per hour reached", "details": {}}})
+    def rate_limited(self, retry_after: int = 1, count: int = 1) -> None:
+        """The next `count` requests get the provider's 429 with Retry-After
+        (answered by the handler, so they are in `log`)."""
+        with self._lock:
+            self._throttle.extend([retry_after] * count)
 
     def _rl_headers(self) -> Dict[str, str]:
         # One request per second refills the hour's budget.
@@ -91,10 +91,22 @@ class FakeHetzner:
 
     def handle(self, req: Req) -> Resp:
         with self._lock:
-            self._remaining = max(0, self._remaining - 1)
-            resp = self._route(req)
+            self._count_request()
+            if self._throttle:
+                resp = self._too_many(self._throttle.pop(0))
+            else:
+                resp = self._route(req)
             resp.headers.update(self._rl_headers())
+            self.log.append((time.monotonic(), f"{req.method} {req.path}", resp.status))
             return resp
+
+    def _count_request(self) -> None:
+        self._remaining = max(0, self._remaining - 1)
+
+    def _too_many(self, retry_after: int) -> Resp:
+        return Resp(429, {"error": {"code": "rate_limit_exceeded",
+                                    "message": f"limit of {RATE_LIMIT} requests per hour reached", "details": {}}},
+                    {"Retry-After": str(retry_after)})
 
     def _route(self, req: Req) -> Resp:
         if req.headers.get("authorization") != f"Bearer {self.token}":
