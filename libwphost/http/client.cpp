@@ -715,10 +715,10 @@ Outcome perform_once(const SendContext &ctx, Attempt &a, char *errbuf) {
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
         out.sent = false;
-        out.message = text + " (" + phase_name(out.phase) + ")";
+        out.message = text + " (" + phase_name(out.phase) + " phase)";
         break;
     default:
-        out.message = text + " (" + phase_name(out.phase) + ")";
+        out.message = text + " (" + phase_name(out.phase) + " phase)";
         break;
     }
     return out;
@@ -1028,7 +1028,11 @@ ClientOptions client_options_from_json(const boost::json::object &config, std::s
 
     const bool allow_http = get_bool(config, "allow_http", "allow_http", false);
     std::string endpoint = get_string(config, "endpoint", "endpoint").value_or(default_endpoint);
-    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    {
+        std::size_t scheme = endpoint.find("://");
+        std::size_t keep = scheme == std::string::npos ? 0 : scheme + 3;
+        while (endpoint.size() > keep && endpoint.back() == '/') endpoint.pop_back();
+    }
     if (endpoint.empty()) config_error(pv, q("endpoint") + " is required");
     if (istarts_with(endpoint, "http://")) {
         if (!allow_http)
