@@ -482,6 +482,13 @@ acme::Order poll_order(acme::Client &c, const std::string &url, acme::Order o, s
 }
 
 
+// A provider's answer: the object with "id", or its "result" when wrapped.
+json::value with_id(json::value v) {
+    if (v.is_object() && !v.as_object().if_contains("id"))
+        if (auto *r = v.as_object().if_contains("result"); r && r->is_object()) return *r;
+    return v;
+}
+
 // ---- issue ----------------------------------------------------------------
 
 json::object do_issue(Engine &e, Job *job, const CancelToken *cancel, const json::object &request) {
@@ -547,15 +554,15 @@ json::object do_issue(Engine &e, Job *job, const CancelToken *cancel, const json
             std::string rname = "_acme-challenge." + p.authz.identifier;
             std::string value = dns01_value(ka);
             std::string zone_name = str_or(dns, "zone", p.authz.identifier);
-            auto zone = dns_provider->call("zone.find", json::object{{"name", zone_name}}, cancel);
+            auto zone = with_id(dns_provider->call("zone.find", json::object{{"name", zone_name}}, cancel));
             if (!zone.is_object() || !zone.as_object().if_contains("id"))
                 raise(WPH_EPROVIDER, "acme", "dns-01: the DNS provider found no zone for " + zone_name);
             auto &zid = zone.as_object().at("id");
             zone_id = zid.is_string() ? std::string(zid.as_string()) : util::to_json(zid);
-            auto rec = dns_provider->call("record.create",
+            auto rec = with_id(dns_provider->call("record.create",
                                           json::object{{"zone_id", zone_id}, {"type", "TXT"}, {"name", rname},
                                                        {"content", value}, {"ttl", int_or(dns, "ttl", 60)}},
-                                          cancel);
+                                          cancel));
             if (rec.is_object() && rec.as_object().if_contains("id")) {
                 auto &rid = rec.as_object().at("id");
                 std::string id = rid.is_string() ? std::string(rid.as_string()) : util::to_json(rid);
