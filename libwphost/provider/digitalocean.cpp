@@ -66,6 +66,22 @@ long long positive_ms(const json::object &o, std::string_view key, long long dfl
     return it->value().get_int64();
 }
 
+// A key id or fingerprint as a path segment (':' is a valid path character
+// and DigitalOcean's documented form).
+std::string key_segment(std::string_view key) {
+    std::string enc = http::url_encode(key);
+    std::string out;
+    for (std::size_t i = 0; i < enc.size(); ++i) {
+        if (enc.compare(i, 3, "%3A") == 0) {
+            out += ':';
+            i += 2;
+        } else {
+            out += enc[i];
+        }
+    }
+    return out;
+}
+
 std::string origin_of(std::string_view url) {
     auto scheme = url.find("://");
     if (scheme == std::string_view::npos) return {};
@@ -341,14 +357,14 @@ json::object Client::list_ssh_keys(const CancelToken *cancel) const {
 }
 
 json::object Client::get_ssh_key(std::string_view key, const CancelToken *cancel) const {
-    std::string path = "/account/keys/" + http::url_encode(key);
+    std::string path = "/account/keys/" + key_segment(key);
     json::value doc = http_.get(path, cancel).json();
     member(doc, "ssh_key", "GET " + path);
     return doc.as_object();
 }
 
 void Client::delete_ssh_key(std::string_view key, const CancelToken *cancel) const {
-    http_.del("/account/keys/" + http::url_encode(key), cancel);
+    http_.del("/account/keys/" + key_segment(key), cancel);
 }
 
 // ---- operations by name ----
