@@ -478,6 +478,99 @@ private:
     wph_probe_monitor *h_ = nullptr;
 };
 
+// A provider client (docs/provider.md): operations by name with JSON
+// parameters and results, e.g. Provider(engine, config).call("server.list").
+class Provider {
+public:
+    Provider(Engine &engine, const std::string &config_json) { check(wph_provider_open(&h_, engine.c_handle(), config_json.c_str())); }
+    ~Provider() { wph_provider_free(h_); }
+    Provider(Provider &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Provider &operator=(Provider &&o) noexcept {
+        if (this != &o) {
+            wph_provider_free(h_);
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    Provider(const Provider &) = delete;
+    Provider &operator=(const Provider &) = delete;
+
+    static std::string kinds() { return detail::json_call([&](char **o) { return wph_provider_kinds(o); }); }
+    std::string operations() const { return detail::json_call([&](char **o) { return wph_provider_operations(o, h_); }); }
+    std::string call(const std::string &operation, const std::string &params_json = "{}") const {
+        return detail::json_call([&](char **o) { return wph_provider_call(o, h_, operation.c_str(), params_json.c_str()); });
+    }
+    Job call_start(const std::string &operation, const std::string &params_json = "{}", const ProgressFn *progress = nullptr) {
+        return detail::start_job([&](wph_job **j, const wph_job_options *o) {
+            return wph_provider_call_start(j, h_, operation.c_str(), params_json.c_str(), o);
+        }, progress);
+    }
+    wph_provider *c_handle() const noexcept { return h_; }
+
+private:
+    wph_provider *h_ = nullptr;
+};
+
+// Certificates from an ACME CA (docs/cert.md).
+class Certs {
+public:
+    explicit Certs(Engine &engine) : e_(engine.c_handle()) {}
+    std::string account(const std::string &acme_json = "") const {
+        return detail::json_call([&](char **o) { return wph_cert_account(o, e_, acme_json.empty() ? nullptr : acme_json.c_str()); });
+    }
+    Job issue_start(const std::string &request_json, const ProgressFn *progress = nullptr) {
+        return detail::start_job([&](wph_job **j, const wph_job_options *o) { return wph_cert_issue(j, e_, request_json.c_str(), o); },
+                                 progress);
+    }
+    Job renew_start(const std::string &options_json = "", const ProgressFn *progress = nullptr) {
+        return detail::start_job([&](wph_job **j, const wph_job_options *o) {
+            return wph_cert_renew(j, e_, options_json.empty() ? nullptr : options_json.c_str(), o);
+        }, progress);
+    }
+    Job revoke_start(const std::string &name, const std::string &options_json = "") {
+        return detail::start_job([&](wph_job **j, const wph_job_options *o) {
+            return wph_cert_revoke(j, e_, name.c_str(), options_json.empty() ? nullptr : options_json.c_str(), o);
+        }, nullptr);
+    }
+    std::string list() const { return detail::json_call([&](char **o) { return wph_cert_list(o, e_); }); }
+    std::string get(const std::string &name) const { return detail::json_call([&](char **o) { return wph_cert_get(o, e_, name.c_str()); }); }
+
+private:
+    wph_engine *e_;
+};
+
+// The engine's event log (certificate renewals, ...). The callback runs on
+// the emitting thread; set it before starting the jobs it should watch and
+// keep the Events object alive while they run.
+class Events {
+public:
+    using EventFn = std::function<void(const std::string &event_json)>;
+    explicit Events(Engine &engine) : e_(engine.c_handle()) {}
+    ~Events() {
+        if (fn_) wph_engine_set_event_callback(e_, nullptr, nullptr);
+    }
+    Events(const Events &) = delete;
+    Events &operator=(const Events &) = delete;
+    std::string list(const std::string &kind_prefix = "", long long after_id = 0, unsigned limit = 0) const {
+        return detail::json_call([&](char **o) { return wph_engine_events(o, e_, kind_prefix.c_str(), after_id, limit); });
+    }
+    void on_event(EventFn fn) {
+        fn_ = std::make_unique<EventFn>(std::move(fn));
+        check(wph_engine_set_event_callback(e_, *fn_ ? &trampoline : nullptr, fn_.get()));
+    }
+
+private:
+    static int trampoline(const char *event_json, void *payload) {
+        try {
+            (*static_cast<EventFn *>(payload))(event_json);
+        } catch (...) {
+        }
+        return 0;
+    }
+    wph_engine *e_;
+    std::unique_ptr<EventFn> fn_;
+};
+
 }  // namespace wphost
 
 #endif  // WPHOST_HPP

@@ -44,6 +44,11 @@ const char *kUsage =
     "            php, regenerate, clone, staging, push ('wphost site --help')\n"
     "  probe     health probes: run, validate, stats, history, serve\n"
     "            ('wphost probe --help')\n"
+    "  provider  cloud, DNS and storage providers: kinds, ops, call\n"
+    "            ('wphost provider --help')\n"
+    "  cert      TLS certificates from an ACME CA: account, issue, renew, revoke,\n"
+    "            list, show ('wphost cert --help')\n"
+    "  events    the engine's event log (certificate renewals, ...)\n"
     "  version   print the library version\n"
     "\n"
     "options (every command):\n"
@@ -123,6 +128,33 @@ const std::map<std::string, std::string> kCommandHelp = {
      "  --title T  --php V  --cache none|page|page+object  --source DIR|TARBALL|URL\n"
      "  --admin-user U  --admin-email E  --multisite subdirectory|subdomain\n"
      "  --tls none|self-signed  --environment production|staging  --locale L\n"},
+    {"provider",
+     "usage: wphost provider <command> [--json] [options]\n"
+     "\n"
+     "  kinds                                    the provider kinds this library knows\n"
+     "  ops --config FILE                        the operations of a provider\n"
+     "  call --config FILE OPERATION [PARAMS]    run one operation, print its JSON result\n"
+     "\n"
+     "FILE is the provider's JSON configuration (docs/provider.md), e.g.\n"
+     "  {\"kind\": \"hetzner\", \"token_file\": \"/etc/wphost/hetzner.token\"}\n"
+     "PARAMS is a JSON object, @FILE, or - for standard input (default {}).\n"},
+    {"cert",
+     "usage: wphost cert <command> [--json] [options]\n"
+     "\n"
+     "  account [--acme FILE]                    register or show the ACME account\n"
+     "  issue NAME... [--challenge http-01|dns-01] [--webroot DIR] [--site DOMAIN]\n"
+     "        [--request FILE] [--acme FILE]     issue a certificate for the names\n"
+     "  renew [NAME] [--days N] [--force]        renew what expires within N days (30);\n"
+     "                                           exit 1 if any renewal failed\n"
+     "  revoke NAME [--reason N]                 revoke (RFC 5280 reason code)\n"
+     "  list                                     certificates, expiry, status, last error\n"
+     "  show NAME                                one certificate's record\n"
+     "\n"
+     "ACME settings come from the host profile's \"acme\" object; --acme FILE overrides\n"
+     "them (docs/cert.md). Run 'wphost cert renew' daily from cron or a timer.\n"},
+    {"events",
+     "usage: wphost events [--kind PREFIX] [--limit N] [--json]\n\n"
+     "The engine's event log, oldest first (e.g. --kind cert. for certificates).\n"},
 };
 
 struct UsageError : std::runtime_error {
@@ -149,6 +181,9 @@ struct Args {
     std::string window = "24h", listen = "127.0.0.1:9115";
     std::map<std::string, std::string> spec_fields;
     bool files_only = false, database_only = false;
+    // provider, cert, events
+    std::string config_file, acme_file, challenge, webroot, site, request_file, kind;
+    int days = -1, reason = -1;
 };
 
 Args parse_args(int argc, char **argv) {
@@ -197,6 +232,20 @@ Args parse_args(int argc, char **argv) {
         else if (s == "--window") a.window = value(i, "--window");
         else if (s == "--listen") a.listen = value(i, "--listen");
         else if (s == "--tables") a.tables = value(i, "--tables");
+        else if (s == "--config") a.config_file = value(i, "--config");
+        else if (s == "--acme") a.acme_file = value(i, "--acme");
+        else if (s == "--challenge") a.challenge = value(i, "--challenge");
+        else if (s == "--webroot") a.webroot = value(i, "--webroot");
+        else if (s == "--site") a.site = value(i, "--site");
+        else if (s == "--request") a.request_file = value(i, "--request");
+        else if (s == "--kind") a.kind = value(i, "--kind");
+        else if (s == "--days" || s == "--reason") {
+            std::string v = value(i, s.c_str());
+            char *end = nullptr;
+            long n = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || n < 0 || n > (s == "--days" ? 3650 : 10)) throw UsageError(s + (s == "--days" ? " takes a number of days" : " takes an RFC 5280 reason code, 0 to 10"));
+            (s == "--days" ? a.days : a.reason) = static_cast<int>(n);
+        }
         else if (s == "--files-only") a.files_only = true;
         else if (s == "--database-only") a.database_only = true;
         else if (s == "--title" || s == "--php" || s == "--cache" || s == "--source" || s == "--admin-user" ||
@@ -914,6 +963,124 @@ int cmd_probe(const Args &a) {
     }
     throw UsageError("unknown probe command \"" + sub + "\" (try 'wphost probe --help')");
 }
+
+// A JSON object from FILE, @FILE, - or inline text.
+json::object json_arg(const std::string &v, const char *what) {
+    std::string text = v == "-" ? read_all(std::cin) : (!v.empty() && v[0] == '@') ? read_input(v.substr(1)) : v;
+    std::error_code ec;
+    auto parsed = json::parse(text, ec);
+    if (ec || !parsed.is_object()) throw wphost::Error(WPH_EINVALID, "cli", std::string(what) + " is not a JSON object");
+    return parsed.as_object();
+}
+
+int cmd_provider(const Args &a) {
+    if (a.positional.empty()) throw UsageError("provider needs a command (try 'wphost provider --help')");
+    const std::string &sub = a.positional[0];
+    if (sub == "kinds") {
+        std::cout << wphost::Provider::kinds() << "\n";
+        return 0;
+    }
+    if (a.config_file.empty()) throw UsageError("provider " + sub + " needs --config FILE");
+    auto engine = open_engine(a);
+    wphost::Provider p(engine, read_input(a.config_file));
+    if (sub == "ops") {
+        auto ops = p.operations();
+        if (a.json) std::cout << ops << "\n";
+        else {
+            auto parsed = json::parse(ops);
+            for (auto &o : parsed.as_array()) std::cout << o.as_string().c_str() << "\n";
+        }
+        return 0;
+    }
+    if (sub == "call") {
+        if (a.positional.size() < 2) throw UsageError("provider call needs an operation");
+        std::string params = a.positional.size() > 2 ? json::serialize(json_arg(a.positional[2], "PARAMS")) : "{}";
+        std::string op = a.positional[1];
+        auto out = run_job(p.call_start(op, params));
+        std::cout << (a.json ? out : json::serialize(json::parse(out))) << "\n";
+        return 0;
+    }
+    throw UsageError("unknown provider command \"" + sub + "\" (try 'wphost provider --help')");
+}
+
+void print_cert(const json::object &o) {
+    std::string days = o.contains("days_left") && !o.at("days_left").is_null() ? str(o, "days_left") + " days" : "-";
+    std::printf("%-40s %-13s %-12s %s%s\n", str(o, "name").c_str(), str(o, "status").c_str(), days.c_str(),
+                str(o, "not_after").c_str(), str(o, "last_error").empty() ? "" : ("  last error: " + str(o, "last_error")).c_str());
+}
+
+int cmd_cert(const Args &a) {
+    if (a.positional.empty()) throw UsageError("cert needs a command (try 'wphost cert --help')");
+    const std::string &sub = a.positional[0];
+    auto engine = open_engine(a);
+    wphost::Certs certs(engine);
+    std::string acme = a.acme_file.empty() ? "" : json::serialize(json_arg("@" + a.acme_file, "--acme FILE"));
+    if (sub == "account") {
+        std::cout << certs.account(acme) << "\n";
+        return 0;
+    }
+    if (sub == "list") {
+        auto list = certs.list();
+        if (a.json) { std::cout << list << "\n"; return 0; }
+        auto arr = json::parse(list).as_array();
+        if (arr.empty()) std::cout << "no certificates\n";
+        for (auto &v : arr) print_cert(v.as_object());
+        return 0;
+    }
+    if (sub == "show") {
+        if (a.positional.size() < 2) throw UsageError("cert show needs a name");
+        std::cout << certs.get(a.positional[1]) << "\n";
+        return 0;
+    }
+    std::string result;
+    if (sub == "issue") {
+        json::object req = a.request_file.empty() ? json::object{} : json_arg("@" + a.request_file, "--request FILE");
+        if (a.positional.size() > 1) {
+            json::array names;
+            for (std::size_t i = 1; i < a.positional.size(); ++i) names.emplace_back(a.positional[i]);
+            req["names"] = names;
+        }
+        if (!a.challenge.empty()) req["challenge"] = a.challenge;
+        if (!a.webroot.empty()) req["webroot"] = a.webroot;
+        if (!a.site.empty()) req["site"] = a.site;
+        if (!acme.empty()) req["acme"] = json::parse(acme);
+        result = run_job(certs.issue_start(json::serialize(req)));
+    } else if (sub == "renew") {
+        json::object o;
+        if (a.positional.size() > 1) o["name"] = a.positional[1];
+        if (a.days >= 0) o["days"] = a.days;
+        if (a.force) o["force"] = true;
+        try {
+            result = run_job(certs.renew_start(json::serialize(o)));
+        } catch (const wphost::Error &e) {
+            std::cerr << "wphost: renewal failed: " << e.what() << " [" << e.code_name() << "]\n";
+            return 1;
+        }
+    } else if (sub == "revoke") {
+        if (a.positional.size() < 2) throw UsageError("cert revoke needs a name");
+        json::object o;
+        if (a.reason >= 0) o["reason"] = a.reason;
+        result = run_job(certs.revoke_start(a.positional[1], json::serialize(o)));
+    } else {
+        throw UsageError("unknown cert command \"" + sub + "\" (try 'wphost cert --help')");
+    }
+    std::cout << (a.json ? result : json::serialize(json::parse(result))) << "\n";
+    return 0;
+}
+
+int cmd_events(const Args &a) {
+    auto engine = open_engine(a);
+    wphost::Events events(engine);
+    auto out = events.list(a.kind, 0, a.limit);
+    if (a.json) { std::cout << out << "\n"; return 0; }
+    auto parsed = json::parse(out);
+    for (auto &v : parsed.as_array()) {
+        auto &o = v.as_object();
+        std::printf("%-6s %-7s %-22s %-30s %s\n", str(o, "id").c_str(), str(o, "level").c_str(), str(o, "kind").c_str(),
+                    str(o, "subject").c_str(), str(o, "message").c_str());
+    }
+    return 0;
+}
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -931,11 +1098,14 @@ int main(int argc, char **argv) {
         if (a.command == "repo") return cmd_repo(a);
         if (a.command == "site") return cmd_site(a);
         if (a.command == "probe") return cmd_probe(a);
+        if (a.command == "provider") return cmd_provider(a);
+        if (a.command == "cert") return cmd_cert(a);
         if (!a.positional.empty()) throw UsageError("unexpected argument " + a.positional[0]);
         if (a.command == "doctor") return cmd_doctor(a);
         if (a.command == "jobs") return cmd_jobs(a);
         if (a.command == "info") return cmd_info(a);
         if (a.command == "version") return cmd_version(a);
+        if (a.command == "events") return cmd_events(a);
         throw UsageError("unknown command \"" + a.command + "\" (try 'wphost --help')");
     } catch (const UsageError &e) {
         std::cerr << "wphost: " << e.what() << "\n";

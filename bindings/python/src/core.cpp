@@ -9,6 +9,7 @@
 #include <memory>
 #include <type_traits>
 #include <optional>
+#include <vector>
 
 #include "wphost.hpp"
 
@@ -190,8 +191,28 @@ public:
     void close() {
         if (!engine_) return;
         // Freeing waits for running jobs, whose callbacks may need the GIL.
-        py::gil_scoped_release nogil;
-        engine_.reset();
+        {
+            py::gil_scoped_release nogil;
+            engine_.reset();
+        }
+        on_event_ = py::none();
+    }
+
+    // The engine's event callback, called with the GIL taken on the
+    // emitting (worker) thread; None clears it.
+    void set_event_callback(py::object fn) {
+        auto *h = c_handle();
+        if (fn.is_none()) {
+            wphost::check(wph_engine_set_event_callback(h, nullptr, nullptr));
+            on_event_ = py::none();
+            return;
+        }
+        auto holder = std::make_unique<py::object>(fn);
+        wphost::check(wph_engine_set_event_callback(h, &event_trampoline, holder.get()));
+        // The old holder may be in use by a callback running right now: keep it.
+        if (on_event_holder_) retired_.push_back(std::move(on_event_holder_));
+        on_event_holder_ = std::move(holder);
+        on_event_ = fn;
     }
 
     std::unique_ptr<PyJob> host_check_start(std::optional<py::function> progress) {
@@ -209,7 +230,40 @@ public:
     }
 
 private:
+    static int event_trampoline(const char *event_json, void *payload) {
+        py::gil_scoped_acquire gil;
+        try {
+            (*static_cast<py::object *>(payload))(std::string(event_json));
+        } catch (py::error_already_set &e) {
+            e.discard_as_unraisable("wphost event callback");
+        }
+        return 0;
+    }
     std::optional<wphost::Engine> engine_;
+    py::object on_event_ = py::none();
+    std::unique_ptr<py::object> on_event_holder_;
+    std::vector<std::unique_ptr<py::object>> retired_;
+};
+
+// A provider client; calls run without the GIL.
+class PyProvider {
+public:
+    PyProvider(PyEngine &e, const std::string &config) {
+        auto *eh = e.c_handle();
+        wphost::check(wph_provider_open(&h_, eh, config.c_str()));
+    }
+    ~PyProvider() { wph_provider_free(h_); }
+    wph_provider *h() {
+        if (!h_) throw wphost::Error(WPH_EINVALID, "provider", "provider is closed");
+        return h_;
+    }
+    void close() {
+        wph_provider_free(h_);
+        h_ = nullptr;
+    }
+
+private:
+    wph_provider *h_ = nullptr;
 };
 
 // A probe monitor; the Python callbacks are kept alive with it and called
@@ -358,6 +412,29 @@ PYBIND11_MODULE(_core, m) {
         .def("probe_history", [](PyEngine &e, std::optional<std::string> name, unsigned limit) {
             return e.json([&](wph_engine *h, char **o) { return wph_probe_history(o, h, name ? name->c_str() : nullptr, limit); });
         })
+        .def("set_event_callback", &PyEngine::set_event_callback, py::arg("fn"))
+        .def("events", [](PyEngine &e, const std::string &prefix, long long after, unsigned limit) {
+            return e.json([&](wph_engine *h, char **o) { return wph_engine_events(o, h, prefix.c_str(), after, limit); });
+        }, py::arg("kind_prefix") = "", py::arg("after_id") = 0, py::arg("limit") = 0)
+        .def("cert_account", [](PyEngine &e, std::optional<std::string> acme) {
+            return e.json([&](wph_engine *h, char **o) { return wph_cert_account(o, h, acme ? acme->c_str() : nullptr); });
+        }, py::arg("acme") = py::none())
+        .def("cert_list", [](PyEngine &e) { return e.json([](wph_engine *h, char **o) { return wph_cert_list(o, h); }); })
+        .def("cert_get", [](PyEngine &e, const std::string &name) {
+            return e.json([&](wph_engine *h, char **o) { return wph_cert_get(o, h, name.c_str()); });
+        })
+        // Certificate jobs: op is issue | renew | revoke.
+        .def("cert_start", [](PyEngine &e, const std::string &op, std::optional<std::string> name,
+                              std::optional<std::string> doc, std::optional<py::function> progress) {
+            auto *h = e.c_handle();
+            const char *d = doc ? doc->c_str() : nullptr;
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) {
+                if (op == "issue") return wph_cert_issue(j, h, d, o);
+                if (op == "renew") return wph_cert_renew(j, h, d, o);
+                if (op == "revoke") return wph_cert_revoke(j, h, name ? name->c_str() : nullptr, d, o);
+                throw wphost::Error(WPH_EINVALID, "cert", "unknown certificate operation " + op);
+            });
+        }, py::arg("op"), py::arg("name") = py::none(), py::arg("doc") = py::none(), py::arg("progress") = py::none())
         // Site jobs: op is the operation, a and b its string arguments.
         .def("site_start", [](PyEngine &e, const std::string &op, const std::string &a, std::optional<std::string> b,
                               std::optional<py::function> progress) {
@@ -390,6 +467,25 @@ PYBIND11_MODULE(_core, m) {
         .def("close", &PyMonitor::close)
         .def("metrics", [](PyMonitor &m) { return m.json([](wph_probe_monitor *h, char **o) { return wph_probe_monitor_metrics(o, h); }); })
         .def("status", [](PyMonitor &m) { return m.json([](wph_probe_monitor *h, char **o) { return wph_probe_monitor_status(o, h); }); });
+
+    m.def("provider_kinds", [] { return json_without_gil([](char **o) { return wph_provider_kinds(o); }); });
+    py::class_<PyProvider>(m, "Provider")
+        .def(py::init<PyEngine &, const std::string &>(), py::arg("engine"), py::arg("config"))
+        .def("close", &PyProvider::close)
+        .def("operations", [](PyProvider &p) {
+            auto *h = p.h();
+            return json_without_gil([&](char **o) { return wph_provider_operations(o, h); });
+        })
+        .def("call", [](PyProvider &p, const std::string &op, const std::string &params) {
+            auto *h = p.h();
+            return json_without_gil([&](char **o) { return wph_provider_call(o, h, op.c_str(), params.c_str()); });
+        }, py::arg("operation"), py::arg("params") = "{}")
+        .def("call_start", [](PyProvider &p, const std::string &op, const std::string &params, std::optional<py::function> progress) {
+            auto *h = p.h();
+            return start_job(progress, [&](wph_job **j, const wph_job_options *o) {
+                return wph_provider_call_start(j, h, op.c_str(), params.c_str(), o);
+            });
+        }, py::arg("operation"), py::arg("params") = "{}", py::arg("progress") = py::none());
 
     py::class_<PyRepo>(m, "Repo")
         .def_static("init", [](PyEngine &e, const std::string &location, std::optional<std::string> password,

@@ -13,6 +13,7 @@ from . import _core
 from .engine import Engine, Job, JobState, Progress, Sites
 from .repository import Repository
 from .probe import Monitor as ProbeMonitor, Probes
+from .provider import Certs, Provider, provider_kinds
 from .errors import (AlreadyExists, AuthError, CallbackError, Cancelled, Conflict, Error, InvalidInput,
                      IOFailure, Locked, NotFound, OutOfMemory, ProviderError, Timeout, VersionMismatch,
                      error_class)
@@ -23,6 +24,7 @@ schema_version: int = _core.schema_version()
 
 __all__ = [
     "Engine", "Job", "JobState", "Progress", "Repository", "Sites", "Probes", "ProbeMonitor",
+    "Provider", "Certs", "provider_kinds",
     "Error", "NotFound", "AlreadyExists", "InvalidInput", "AuthError", "Timeout", "Cancelled", "Conflict",
     "Locked", "IOFailure", "ProviderError", "CallbackError", "OutOfMemory", "VersionMismatch", "error_class",
     "__version__", "version_number", "schema_version",

@@ -98,6 +98,8 @@ class Engine:
         self.sites = Sites(self)
         from .probe import Probes
         self.probes = Probes(self)
+        from .provider import Certs
+        self.certs = Certs(self)
 
     def __enter__(self) -> "Engine":
         return self
@@ -121,6 +123,21 @@ class Engine:
         """Jobs recorded in the state store, newest first."""
         result: List[Dict[str, Any]] = json.loads(self._core.jobs(limit))
         return result
+
+    def events(self, kind_prefix: str = "", after_id: int = 0, limit: int = 0) -> List[Dict[str, Any]]:
+        """Events from the state store (id > after_id, kind starting with
+        kind_prefix), oldest first: certificate renewals and their failures, ..."""
+        result: List[Dict[str, Any]] = json.loads(self._core.events(kind_prefix, after_id, limit))
+        return result
+
+    def on_event(self, callback: Optional[Callable[[Dict[str, Any]], Any]]) -> None:
+        """Call `callback` with each new event (a dict) on the thread that
+        emits it; None stops."""
+        if callback is None:
+            self._core.set_event_callback(None)
+            return
+        cb = callback
+        self._core.set_event_callback(lambda text: cb(json.loads(text)))
 
     def host_check_start(self, progress: Optional[ProgressCallback] = None) -> Job:
         """Start the host check as a job. `progress` is called on a worker
