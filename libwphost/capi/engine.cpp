@@ -1,7 +1,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <mutex>
+
 #include "capi/capi.hpp"
+#include "cert/cert.hpp"
+#include "site/site.hpp"
 
 using namespace wph::capi;
 
@@ -42,6 +46,10 @@ WPH_API int wph_engine_open(wph_engine **out, const wph_engine_options *opts) {
             if (opts->state_dir && !opts->state_dir[0])
                 wph::raise(WPH_EINVALID, "engine", "state_dir is an empty string (use NULL for the default)");
         }
+        // Certificates that belong to a site are installed into it (and
+        // nginx reloaded) whenever they are issued or renewed.
+        static std::once_flag hooks;
+        std::call_once(hooks, [] { wph::cert::set_site_hook(&wph::site::install_certificate); });
         auto h = std::make_unique<wph_engine>();
         h->engine = std::make_unique<wph::Engine>(cfg);
         engines().add(h.get());

@@ -1,5 +1,6 @@
 #include "site/site.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <unistd.h>
 
+#include "cert/cert.hpp"
 #include "engine/engine.hpp"
 #include "engine/error.hpp"
 #include "engine/job.hpp"
@@ -112,7 +114,7 @@ json::object op(const char *kind, json::object args) {
 
 std::string str(const json::object &o, const char *k) { return std::string(o.at(k).as_string()); }
 
-void run_undo(SiteHost &h, const json::object &u) {
+void run_undo(SiteHost &h, const json::object &u, Engine *e) {
     auto kind = str(u, "op");
     if (kind == "groupdel") {
         if (h.planning() || h.group_exists(str(u, "name"))) h.run({kGroupdel, str(u, "name")});
@@ -132,6 +134,10 @@ void run_undo(SiteHost &h, const json::object &u) {
         fpm_reload(h, str(u, "version"));
     } else if (kind == "redis") {
         h.redis_delete_prefix(str(u, "prefix"), static_cast<int>(u.at("database").to_number<std::int64_t>()));
+    } else if (kind == "cert_forget") {
+        // The site's ACME certificate: its record and files (not revoked:
+        // it stays valid until it expires, and nothing serves it any more).
+        if (!h.planning() && e) cert::forget(*e, str(u, "name"));
     } else {
         raise(WPH_EIO, "state", "unknown undo operation \"" + kind + "\" in the journal");
     }
@@ -140,10 +146,10 @@ void run_undo(SiteHost &h, const json::object &u) {
 // Runs the undo operations of a list in its order (each list is written in
 // the order its operations must run: a file goes before the reload that
 // forgets it), collecting failures as warnings.
-void run_undos(SiteHost &h, const json::array &undos, std::vector<std::string> &warnings) {
+void run_undos(SiteHost &h, const json::array &undos, std::vector<std::string> &warnings, Engine *e) {
     for (auto &u : undos) {
         try {
-            run_undo(h, u.as_object());
+            run_undo(h, u.as_object(), e);
         } catch (const std::exception &) {
             warnings.push_back(current_exception_info().message);
         }
@@ -193,9 +199,9 @@ public:
     json::object timings() const { return timings_; }
 
     // Undo every step begun, newest first.
-    std::vector<std::string> undo_all(SiteHost &h) {
+    std::vector<std::string> undo_all(SiteHost &h, Engine *e) {
         std::vector<std::string> warnings;
-        for (auto it = undos_.rbegin(); it != undos_.rend(); ++it) run_undos(h, it->as_object().at("undo").as_array(), warnings);
+        for (auto it = undos_.rbegin(); it != undos_.rend(); ++it) run_undos(h, it->as_object().at("undo").as_array(), warnings, e);
         return warnings;
     }
 
@@ -377,6 +383,56 @@ void check_free(SiteHost &h, const SiteNames &n) {
     if (h.exists(n.nginx_file)) raise(WPH_EEXISTS, "site", n.nginx_file + " already exists on this host");
 }
 
+// ---- ACME certificates -----------------------------------------------------
+
+// The names a site's certificate covers: the domain, its aliases, the www.
+// twin nginx answers for, and the wildcard of a subdomain multisite.
+std::vector<std::string> cert_names(const SiteSpec &spec) {
+    std::vector<std::string> names{spec.domain};
+    auto add = [&](const std::string &x) {
+        if (std::find(names.begin(), names.end(), x) == names.end()) names.push_back(x);
+    };
+    for (auto &a : spec.aliases) add(a);
+    if (spec.www != "none") add(spec.domain.rfind("www.", 0) == 0 ? spec.domain.substr(4) : "www." + spec.domain);
+    if (spec.multisite == "subdomain") add("*." + spec.domain);
+    return names;
+}
+
+// The certificate request of an ACME site: HTTP-01 through the site's
+// challenge directory, or DNS-01 when the host profile's "acme" object names
+// a DNS provider (and always for the wildcard of a subdomain multisite).
+json::object acme_request(Engine &e, const SiteSpec &spec, const SiteNames &n) {
+    auto acme = util::parse_json_object(e.profile().acme_json, "host profile \"acme\"", "site");
+    bool dns = false;
+    if (auto it = acme.find("dns"); it != acme.end() && it->value().is_object())
+        dns = it->value().as_object().contains("provider");
+    json::array names;
+    bool wildcard = false;
+    for (auto &x : cert_names(spec)) {
+        wildcard = wildcard || x.rfind("*.", 0) == 0;
+        names.emplace_back(x);
+    }
+    if (wildcard && !dns)
+        raise(WPH_EINVALID, "site", "site spec: \"tls\" \"acme\" for a subdomain multisite needs a wildcard certificate, "
+                                    "which only DNS-01 can validate: configure a DNS provider in the host profile's \"acme\".\"dns\" "
+                                    "(docs/cert.md)");
+    json::object req{{"names", names}, {"challenge", dns ? "dns-01" : "http-01"}, {"site", spec.domain}};
+    if (!dns) req["webroot"] = n.home + "/acme";
+    cert::validate_request(req);
+    return req;
+}
+
+// Copy an issued key and chain into the site's ssl directory (0600, root).
+void install_cert_files(SiteHost &h, const SiteNames &n, const std::string &key_path, const std::string &fullchain_path) {
+    auto key = h.read_file(key_path);
+    auto chain = h.read_file(fullchain_path);
+    if (!key || !chain) raise(WPH_EIO, "site", "the issued certificate's files are missing: " + key_path + ", " + fullchain_path);
+    h.make_dir(h.profile().ssl_dir, 0700, {});
+    h.make_dir(n.ssl_dir, 0700, {});
+    h.write_file(n.ssl_dir + "/privkey.pem", *key, 0600, {}, true);
+    h.write_file(n.ssl_dir + "/fullchain.pem", *chain, 0600, {}, true);
+}
+
 struct CreateInput {
     SiteSpec spec;
     const Site *from = nullptr;  // clone source
@@ -537,7 +593,9 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
         h.remove_file(n.docroot + "/wp-content/object-cache.php");
     }
     progress(12);
-    if (spec.tls == "self-signed") {
+    // ACME sites start with a self-signed stand-in, so nginx can load the
+    // HTTPS server block and answer the CA's challenge on plain HTTP.
+    if (spec.tls == "self-signed" || spec.tls == "acme") {
         j.step("certificate", json::array{op("rmtree", {{"path", n.ssl_dir}})}, [&] {
             h.make_dir(p.ssl_dir, 0700, {});
             h.make_dir(n.ssl_dir, 0700, {});
@@ -561,6 +619,19 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
         h.write_file(n.nginx_file, render_nginx(context(h, s, false, &sec)), 0644, {});
         nginx_reload(h);
     }, job);
+    if (spec.tls == "acme") {
+        j.step("acme", json::array{op("cert_forget", {{"name", spec.domain}})}, [&] {
+            if (h.planning()) return;
+            auto rec = cert::issue(e, job, acme_request(e, spec, n));
+            // The certificate engine's site hook installs it; without one
+            // (an engine used directly from C++), install it here.
+            std::string key_path(rec.at("key_path").as_string()), cert_path(rec.at("cert_path").as_string());
+            if (h.read_file(n.ssl_dir + "/fullchain.pem") != h.read_file(cert_path)) {
+                install_cert_files(h, n, key_path, cert_path);
+                nginx_reload(h);
+            }
+        }, job);
+    }
     progress(14);
 
     json::object res{{"domain", spec.domain}, {"url", url}, {"state", "active"}, {"php", spec.php},
@@ -587,6 +658,7 @@ std::string create_site(Engine &e, Job &job, CreateInput in, const char *op_name
     if (e.store().site_get(in.spec.domain)) raise(WPH_EEXISTS, "site", "a site " + in.spec.domain + " already exists");
     auto n = choose_names(e, *h, in.spec.domain);
     check_free(*h, n);
+    if (in.spec.tls == "acme") acme_request(e, in.spec, n);  // refuse a request the CA cannot serve before any step
     auto stored = in.spec;
     stored.admin_password.clear();
     auto site_id = e.store().site_insert(in.spec.domain, "creating", util::to_json(stored.to_json()), util::to_json(n.to_json()),
@@ -605,7 +677,7 @@ std::string create_site(Engine &e, Job &job, CreateInput in, const char *op_name
         // Undo with a host of its own: a cancelled job's token would refuse
         // every command the undo needs.
         auto undo_host = make_local_host(e.profile(), nullptr);
-        auto warnings = j.undo_all(*undo_host);
+        auto warnings = j.undo_all(*undo_host, &e);
         try {
             e.store().site_delete(site_id);
         } catch (...) {
@@ -630,6 +702,7 @@ json::array teardown(Engine &e, SiteHost &h, const Site &s) {
                   op("rm", {{"path", htpasswd_path(p, n)}}), op("rmtree", {{"path", n.ssl_dir}}),
                   op("rm", {{"path", pool_file(p, s.spec.php, n)}}), op("reload_fpm", {{"version", s.spec.php}})};
     if (s.spec.cache == "page+object") u.push_back(op("redis", {{"prefix", n.redis_prefix}, {"database", s.spec.redis_database}}));
+    if (s.spec.tls == "acme") u.push_back(op("cert_forget", {{"name", s.spec.domain}}));
     for (auto &x : json::array{op("sql", {{"statements", json::array{"DROP USER IF EXISTS " + q_str(n.db_user) + "@'localhost'"}}}),
                                op("sql", {{"statements", json::array{"DROP DATABASE IF EXISTS " + q_ident(n.db_name)}}}),
                                op("rm", {{"path", secrets_path(e, n)}}), op("rmtree", {{"path", n.home}}),
@@ -669,8 +742,16 @@ json::array regenerate_files(Engine &e, SiteHost &h, const Site &s, bool suspend
     return changed;
 }
 
+// Set while this thread holds g_site_mu: the certificate engine's site hook
+// runs inside a site create (the "acme" step) as well as on its own (renewal).
+thread_local bool t_in_site_op = false;
+
 template <class F> std::string locked_op(Engine &e, F &&f) {
     std::lock_guard<std::mutex> lock(g_site_mu);
+    struct Flag {
+        Flag() { t_in_site_op = true; }
+        ~Flag() { t_in_site_op = false; }
+    } flag;
     recover(e);
     return f();
 }
@@ -702,12 +783,12 @@ void recover(Engine &e) {
         if (rec.state == "creating") {
             auto steps = e.store().steps(rec.id);
             for (auto it = steps.rbegin(); it != steps.rend(); ++it)
-                run_undos(*h, util::parse_json(it->undo, "journal", "state").as_array(), warnings);
+                run_undos(*h, util::parse_json(it->undo, "journal", "state").as_array(), warnings, &e);
         } else {
             Site s;
             s.spec = spec_from_json(util::parse_json_object(rec.spec, "stored site spec", "state"));
             s.names = SiteNames::from_json(util::parse_json_object(rec.names, "stored site names", "state"));
-            run_undos(*h, teardown(e, *h, s), warnings);
+            run_undos(*h, teardown(e, *h, s), warnings, &e);
         }
         e.store().site_delete(rec.id);
     }
@@ -758,7 +839,7 @@ std::string remove(Engine &e, Job &job, const std::string &domain) {
         auto h = make_local_host(e.profile(), &job.cancel_token());
         std::vector<std::string> warnings;
         auto t0 = std::chrono::steady_clock::now();
-        run_undos(*h, teardown(e, *h, s), warnings);
+        run_undos(*h, teardown(e, *h, s), warnings, &e);
         e.store().site_delete(s.id);
         json::array w;
         for (auto &x : warnings) w.emplace_back(x);
@@ -1006,6 +1087,21 @@ static std::string get_unlocked(Engine &e, const std::string &domain) {
     if (s.parent_id)
         if (auto parent = e.store().site_by_id(s.parent_id)) o["staging_of"] = parent->domain;
     return util::to_json(o);
+}
+
+void install_certificate(Engine &e, const std::string &domain, const std::string &key_path, const std::string &fullchain_path) {
+    auto install = [&] {
+        auto rec = e.store().site_get(domain);
+        if (!rec) raise(WPH_ENOTFOUND, "site", "no site " + domain + " to install its certificate in");
+        if (rec->state == "deleting") return std::string();
+        auto n = SiteNames::from_json(util::parse_json_object(rec->names, "stored site names", "state"));
+        auto h = make_local_host(e.profile(), nullptr);
+        install_cert_files(*h, n, key_path, fullchain_path);
+        nginx_reload(*h);
+        return std::string();
+    };
+    if (t_in_site_op) install();  // called from this thread's own site operation
+    else locked_op(e, install);
 }
 
 }  // namespace wph::site

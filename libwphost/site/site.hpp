@@ -19,6 +19,10 @@ namespace wph::site {
 using BeforeDestroyHook = std::function<void(Engine &, const std::string &domain, const char *reason)>;
 void set_before_destroy_hook(BeforeDestroyHook hook);
 
+// Install a renewed ACME certificate into a site and reload nginx (the
+// certificate engine's site hook).
+void install_certificate(Engine &e, const std::string &domain, const std::string &key_path, const std::string &fullchain_path);
+
 // Render every file and list every command create would run, without
 // touching the host. Returns JSON {"site": spec, "names": ..., "actions": [...]}.
 std::string plan_create(Engine &e, const std::string &spec_json);

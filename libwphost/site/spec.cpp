@@ -215,9 +215,6 @@ SiteSpec spec_from_json(const boost::json::object &o) {
     f.choice("cache", s.cache, {"none", "page", "page+object"});
     f.choice("multisite", s.multisite, {"", "subdirectory", "subdomain"});
     f.choice("tls", s.tls, {"none", "self-signed", "acme"});
-    if (s.tls == "acme")
-        raise(WPH_EINVALID, "site", "site spec: \"tls\" \"acme\" needs the certificate engine, which this version does not have yet; "
-                                    "use \"self-signed\" or \"none\"");
     if (auto *v = f.take("php_limits")) {
         if (!v->is_object()) bad("php_limits", "must be an object");
         Fields l(v->as_object(), "php_limits");

@@ -33,7 +33,7 @@ struct SiteSpec {
     std::string admin_password;         // generated when empty; never stored
     std::string cache = "page";         // "none" | "page" | "page+object"
     std::string multisite;              // "" | "subdirectory" | "subdomain"
-    std::string tls = "none";           // "none" | "self-signed" | "acme" (later)
+    std::string tls = "none";           // "none" | "self-signed" | "acme"
     PhpLimits limits;
     bool open_basedir = true;           // confine PHP to the site's tree (costs PHP about 40 % of uncached speed)
     std::string environment = "production";  // "production" | "staging"
