@@ -157,8 +157,8 @@ def test_issue_several_names_over_http01(engine: wphost.Engine, ca: Pebble, webr
 
 def test_rsa_key_on_request(engine: wphost.Engine, ca: Pebble, webroot: Path) -> None:
     rec = engine.certs.issue({"names": ["rsa.test"], "webroot": str(webroot), "key_type": "rsa2048"})
-    assert "RSA" in openssl("pkey", "-in", rec["files"]["privkey"], "-noout", "-text").splitlines()[0] or \
-        "Private-Key: (2048 bit" in openssl("pkey", "-in", rec["files"]["privkey"], "-noout", "-text")
+    assert openssl("pkey", "-in", rec["files"]["privkey"], "-noout", "-text").startswith("Private-Key: (2048 bit")
+    assert "rsaEncryption" in openssl("x509", "-in", rec["files"]["cert"], "-noout", "-text")
     check_files(rec, ca, ["rsa.test"])
 
 
@@ -190,6 +190,24 @@ def test_dns01_with_a_wildcard_through_cloudflare(engine: wphost.Engine, ca: Peb
         # The stored request refers to the token file; the token itself is nowhere in the record.
         assert cf.token not in json.dumps(rec)
         assert rec["request"]["dns"]["provider"]["token_file"] == str(token_file)
+
+
+def test_dns01_waits_for_the_record_to_be_visible(engine: wphost.Engine, ca: Pebble, tmp_path: Path) -> None:
+    # The provider accepts the record but it never reaches the resolver:
+    # the propagation check gives up, the CA is never asked, the record goes.
+    tls = tls_files(tmp_path / "cf-tls")
+    token_file = tmp_path / "cf-token"
+    with FakeCloudflare(tls) as cf:
+        token_file.write_text(cf.token)
+        token_file.chmod(0o600)
+        cf.add_zone("p.test")
+        provider = {"kind": "cloudflare", "token_file": str(token_file), "endpoint": cf.url, "ca_bundle": tls.ca}
+        with pytest.raises(wphost.Timeout) as ei:
+            engine.certs.issue({"names": ["p.test"], "challenge": "dns-01",
+                                "dns": {"provider": provider, "resolvers": [ca.resolver], "propagation_timeout_s": 2}})
+        assert f"dns-01: TXT _acme-challenge.p.test not visible at {ca.resolver} after 2 s" in str(ei.value)
+        assert len(cf.seen("POST /client/v4/zones/")) == 1
+        assert all(not r for r in cf.records.values()), "TXT record left behind"
 
 
 def test_renew_not_due_then_forced(engine: wphost.Engine, ca: Pebble, webroot: Path) -> None:
