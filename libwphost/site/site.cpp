@@ -481,6 +481,9 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
         // rewrite its own nginx or PHP-FPM settings.
         h.make_dir(n.conf, 0755, {});
         h.make_dir(n.conf + "/nginx", 0755, {});
+        // The ACME CA's HTTP-01 answers (served at /.well-known/acme-challenge/):
+        // root's, so a site cannot answer for a name on the operator's behalf.
+        if (spec.tls == "acme") h.make_dir(n.home + "/acme", 0755, {});
     }, job);
     progress(4);
     j.step("files", json::array{}, [&] {
