@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 import wphost
-from fakes.fakeserver import TlsFiles, tls_files
+from fakes.fakeserver import TlsFiles, tls_files, wait_for
 from fakes.s3 import HOST_SUFFIX, FakeS3
 
 BUCKET = "bucket"
@@ -175,6 +175,22 @@ def test_multipart_upload_in_parts(p: wphost.Provider, s3: FakeS3, tmp_path: Pat
     assert obj.content_type == "application/x-tar"
     assert r["etag"].endswith("-3") and r["etag"] == obj.etag.strip('"')
     assert pending_uploads(p, s3) == []
+    # The download streams into the file.
+    dest = tmp_path / "back.bin"
+    got = p.call("object.get", {"key": "backups/big.bin", "file": str(dest)})
+    assert got["size"] == len(data) and dest.read_bytes() == data
+    no_bad_signatures(s3)
+
+
+def test_a_part_answered_slow_down_is_sent_again(p: wphost.Provider, s3: FakeS3, tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    data = os.urandom(11 * MiB)
+    src.write_bytes(data)
+    s3.fail_parts[2] = (503, "SlowDown")
+    p.call("object.upload", {"key": "retried", "file": str(src), "part_size_mb": 5})
+    sent = [q.query["partNumber"][0] for q in s3.seen(r"^PUT /bucket/retried$")]
+    assert sent == ["1", "2", "2", "3"]
+    assert s3.buckets[BUCKET]["retried"].data == data
     no_bad_signatures(s3)
 
 
@@ -199,6 +215,20 @@ def test_failed_part_aborts_the_upload(engine: wphost.Engine, s3: FakeS3, tmp_pa
     assert s3.uploads == {}
     assert pending_uploads(p, s3) == []
     assert "broken" not in s3.buckets[BUCKET]
+
+
+def test_a_cancelled_upload_is_aborted(p: wphost.Provider, s3: FakeS3, tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(11 * MiB))
+    s3.fault(delay=30.0, count=1, match=r"^PUT /bucket/cancelled$")  # part 1 hangs until cancelled
+    job = p.call_start("object.upload", {"key": "cancelled", "file": str(src), "part_size_mb": 5})
+    assert wait_for(lambda: len(s3.seen(r"^PUT /bucket/cancelled$")) == 1)
+    job.cancel()
+    assert job.wait(20)
+    with pytest.raises(wphost.Cancelled):
+        job.result()
+    assert len(s3.seen(r"^DELETE /bucket/cancelled$")) == 1
+    assert pending_uploads(p, s3) == []
 
 
 def test_complete_answering_200_with_an_error_is_an_error(p: wphost.Provider, s3: FakeS3, tmp_path: Path) -> None:
@@ -338,6 +368,24 @@ def test_request_sign_matches_botocore(engine: wphost.Engine, method: str, url: 
         assert ours["headers"]["x-amz-security-token"] == token
     assert ours["canonical_request"].split("\n")[0] == method
     assert ours["string_to_sign"].startswith("AWS4-HMAC-SHA256\n" + AMZ_DATE + "\n")
+
+
+@pytest.mark.parametrize("path", ["/", "/a b/../c//d/", "/%E1%88%B4/x%20y"])
+def test_request_sign_for_other_services_matches_botocore(engine: wphost.Engine, path: str) -> None:
+    from botocore.auth import SigV4Auth
+    p = wphost.Provider(engine, {"kind": "s3", "bucket": BUCKET, "access_key_id": "AKIDEXAMPLE",
+                                 "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
+    url = f"https://abc123.execute-api.eu-central-1.amazonaws.com{path}?b=2&a=x%2Fy"
+    ours = p.call("request.sign", {"method": "POST", "url": url, "body": '{"a": 1}', "time": AMZ_DATE,
+                                   "service": "execute-api", "region": "eu-central-1",
+                                   "headers": {"Content-Type": "application/json"}})
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    req = AWSRequest(method="POST", url=url, headers={"Content-Type": "application/json"}, data=b'{"a": 1}')
+    with mock.patch.object(botocore.auth.datetime, "datetime", wraps=datetime.datetime) as dt:
+        dt.utcnow.return_value = FROZEN
+        SigV4Auth(creds, "execute-api", "eu-central-1").add_auth(req)
+    assert ours["headers"]["authorization"] == req.headers["Authorization"]
+    assert "x-amz-content-sha256" not in ours["headers"]
 
 
 @pytest.mark.parametrize("key", ["test.txt", "dir/with space+plus=eq&amp.bin", "caf\u00e9/\u1234"])
