@@ -781,7 +781,9 @@ json::object renew(Engine &e, Job *job, const json::object &options) {
         } catch (const Error &err) {
             if (err.code() == WPH_ECANCELLED || err.code() == WPH_EUSER) throw;
             if (job && job->cancel_token().cancelled()) throw;
-            Record f = *r;
+            // The record as it is now: a renewal can fail after storing the
+            // new certificate (the site's installation hook).
+            Record f = load_record(e, n).value_or(*r);
             f.failures += 1;
             f.last_error = err.message();
             f.last_attempt_ms = now_ms();
@@ -829,7 +831,22 @@ json::object revoke(Engine &e, Job *job, const std::string &name, const json::ob
     Settings s = settings_from(e, &over);
     if (job) job->report("revoke", 0, 2);
     Session ses = open_session(e, s, token(job));
-    ses.client->revoke(info.der, reason);
+    try {
+        ses.client->revoke(info.der, reason, false);
+    } catch (const Error &err) {
+        // Not this account's certificate (the profile's contact changed):
+        // RFC 8555 §7.6 also accepts a request signed with the
+        // certificate's own key.
+        if (err.code() != WPH_EAUTH) throw;
+        auto key_pem = util::read_file_if_exists(r->key_path);
+        if (!key_pem) throw;
+        acme::ClientConfig cc;
+        cc.directory_url = s.directory;
+        cc.ca_bundle = s.ca_bundle;
+        cc.cancel = token(job);
+        acme::Client by_key(std::move(cc), key_from_pem(*key_pem, r->key_path));
+        by_key.revoke(info.der, reason, true);
+    }
     r->status = "revoked";
     r->last_attempt_ms = now_ms();
     save_record(e, *r);

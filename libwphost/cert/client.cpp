@@ -172,12 +172,12 @@ std::string Client::download(const std::string &cert_url) {
     return r.body;
 }
 
-void Client::revoke(const std::string &cert_der, int reason) {
+void Client::revoke(const std::string &cert_der, int reason, bool with_jwk) {
     auto &d = directory();
     if (d.revoke_cert.empty()) raise(WPH_EPROVIDER, "acme", "acme: the CA's directory has no revokeCert");
     boost::json::object req{{"certificate", b64url(cert_der)}};
     if (reason >= 0) req["reason"] = reason;
-    post(d.revoke_cert, boost::json::value(req), "revokeCert");
+    post(d.revoke_cert, boost::json::value(req), "revokeCert", with_jwk);
 }
 
 }  // namespace wph::cert::acme

@@ -66,7 +66,9 @@ public:
     void respond(const std::string &challenge_url);
     Order finalize(const std::string &finalize_url, const std::string &csr_der);
     std::string download(const std::string &cert_url);
-    void revoke(const std::string &cert_der, int reason);
+    // Signed by the account (kid), or with_jwk by this client's key when it
+    // is the certificate's own key. reason < 0: none given.
+    void revoke(const std::string &cert_der, int reason, bool with_jwk);
 
     // Retry-After (seconds) of the last answer, if it had one.
     std::optional<long long> last_retry_after() const noexcept { return last_retry_after_; }

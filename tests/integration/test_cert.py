@@ -271,6 +271,19 @@ def test_revoke(engine: wphost.Engine, ca: Pebble, webroot: Path) -> None:
     assert engine.certs.renew({"force": True})["skipped"] == ["v.test"]
 
 
+def test_revoke_after_the_contact_changed(tmp_path: Path, ca: Pebble, webroot: Path) -> None:
+    # Another contact is another account, which the CA does not let revoke
+    # this certificate: the request is then signed with the certificate's key.
+    state = str(tmp_path / "state2")
+    with wphost.Engine(state_dir=state, host_profile={"acme": ca.acme_settings()}) as e:
+        rec = e.certs.issue({"names": ["k.test"], "webroot": str(webroot)})
+    other = dict(ca.acme_settings(), email="someone-else@a.test")
+    with wphost.Engine(state_dir=state, host_profile={"acme": other}) as e:
+        assert e.certs.revoke("k.test")["status"] == "revoked"
+        assert len(os.listdir(os.path.join(state, "acme"))) == 2
+    assert ca.cert_status(rec["serial"])["Status"] == "Revoked"
+
+
 def test_ca_refuses_a_wrong_http01_answer(engine: wphost.Engine, web: ChallengeServer, webroot: Path) -> None:
     web.mode = "wrong"
     with pytest.raises(wphost.Error) as ei:
