@@ -564,6 +564,7 @@ std::string key_of(const Params &p) {
     std::string key = p.str("key");
     if (key.size() > kMaxKeyBytes) p.invalid("key", "is longer than 1024 bytes");
     if (!valid_utf8(key)) p.invalid("key", "is not valid UTF-8");
+    if (has_dot_segment(key)) p.invalid("key", "must not have \".\" or \"..\" segments between slashes");
     return key;
 }
 

@@ -182,8 +182,11 @@ std::string parse_upload_id(std::string_view xml);
 // The CompleteMultipartUpload body for parts (number, ETag as received).
 std::string complete_body(const std::vector<std::pair<int, std::string>> &parts);
 
-// Non-empty, at most 1024 bytes, valid UTF-8: WPH_EINVALID otherwise.
+// Non-empty, at most 1024 bytes, valid UTF-8, no "." or ".." segment
+// (URL paths lose those on the way: HTTP clients resolve them):
+// WPH_EINVALID otherwise.
 void validate_key(std::string_view key);
+bool has_dot_segment(std::string_view key);
 bool valid_utf8(std::string_view s);
 std::string base64_encode(std::string_view data);
 std::optional<std::string> base64_decode(std::string_view text);

@@ -347,6 +347,20 @@ void validate_key(std::string_view key) {
     if (key.size() > kMaxKeyBytes)
         raise(WPH_EINVALID, "s3", "s3: \"key\" is " + std::to_string(key.size()) + " bytes long, more than 1024");
     if (!valid_utf8(key)) raise(WPH_EINVALID, "s3", "s3: \"key\" is not valid UTF-8");
+    if (has_dot_segment(key))
+        raise(WPH_EINVALID, "s3", "s3: \"key\" must not have \".\" or \"..\" segments between slashes");
+}
+
+bool has_dot_segment(std::string_view key) {
+    std::size_t i = 0;
+    while (i <= key.size()) {
+        auto j = key.find('/', i);
+        if (j == std::string_view::npos) j = key.size();
+        std::string_view seg = key.substr(i, j - i);
+        if (seg == "." || seg == "..") return true;
+        i = j + 1;
+    }
+    return false;
 }
 
 std::string base64_encode(std::string_view data) {

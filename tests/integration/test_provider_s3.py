@@ -293,7 +293,8 @@ def test_session_token_is_signed(engine: wphost.Engine, tls: TlsFiles) -> None:
 
 
 def test_bad_parameters_name_the_field(p: wphost.Provider) -> None:
-    for params, field in [({"key": ""}, '"key"'), ({"key": "k" * 1025}, '"key"'), ({"key": "k", "bogus": 1}, '"bogus"'),
+    for params, field in [({"key": ""}, '"key"'), ({"key": "k" * 1025}, '"key"'), ({"key": "a/../b"}, '"key"'),
+                          ({"key": "k", "bogus": 1}, '"bogus"'),
                           ({"key": "k", "range": 5}, '"range"')]:
         with pytest.raises(wphost.InvalidInput, match=field):
             p.call("object.get", params)

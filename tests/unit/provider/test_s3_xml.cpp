@@ -94,6 +94,14 @@ TEST_CASE("s3: keys, UTF-8, base64 and ranges", "[s3]") {
     CHECK(code_of([] { validate_key(std::string(1025, 'a')); }) == WPH_EINVALID);
     CHECK(code_of([] { validate_key(std::string(1024, 'a')); }) == 0);
     CHECK(code_of([] { validate_key("bad\xff"); }) == WPH_EINVALID);
+    for (const char *k : {".", "..", "a/../b", "./a", "a/.", "a//./b"}) {
+        INFO(k);
+        CHECK(code_of([&] { validate_key(k); }) == WPH_EINVALID);
+    }
+    for (const char *k : {"a..b", ".hidden", "a/.../b", "a/..b/", "/lead//double/", "trailing/"}) {
+        INFO(k);
+        CHECK(code_of([&] { validate_key(k); }) == 0);
+    }
     CHECK(valid_utf8("caf\xc3\xa9 \xe1\x88\xb4 \xf0\x9f\x98\x80"));
     CHECK_FALSE(valid_utf8("\xc3"));
     CHECK_FALSE(valid_utf8("\xc0\xaf"));        // overlong
