@@ -71,10 +71,14 @@ int open_read(const std::string &path, std::int64_t &size) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) raise(errno == ENOENT ? WPH_ENOTFOUND : WPH_EIO, kProvider, errno_msg("cannot open", path, errno));
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd, &st) != 0) {
         int err = errno;
         ::close(fd);
-        raise(WPH_EIO, kProvider, S_ISREG(st.st_mode) ? errno_msg("cannot stat", path, err) : "s3: " + path + " is not a regular file");
+        raise(WPH_EIO, kProvider, errno_msg("cannot stat", path, err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        raise(WPH_EINVALID, kProvider, "s3: \"file\" " + path + " is not a regular file");
     }
     size = st.st_size;
     return fd;

@@ -300,6 +300,10 @@ def test_bad_parameters_name_the_field(p: wphost.Provider) -> None:
             p.call("object.get", params)
     with pytest.raises(wphost.InvalidInput, match='"file"'):
         p.call("object.put", {"key": "k", "data": "x", "file": "/etc/hostname"})
+    with pytest.raises(wphost.NotFound, match="/nonexistent/file"):
+        p.call("object.put", {"key": "k", "file": "/nonexistent/file"})
+    with pytest.raises(wphost.InvalidInput, match='"file"'):
+        p.call("object.put", {"key": "k", "file": "/tmp"})
     with pytest.raises(wphost.InvalidInput, match='"expires_s"'):
         p.call("object.presign", {"key": "k", "expires_s": 604801})
     with pytest.raises(wphost.InvalidInput, match='"part_size_mb"'):
