@@ -277,6 +277,19 @@ json::object Client::create_droplet(const DropletCreate &spec, bool wait, second
         if (action_id) out["action"] = get_action(*action_id, cancel).at("action");
         return out;
     }
+    try {
+        return wait_created(std::move(out), id, action_id, deadline, cancel);
+    } catch (const Error &e) {
+        // The droplet exists: say so, so that it is not forgotten.
+        throw Error(e.code(), e.category(),
+                    e.message() + " (droplet " + ids(id) + " \"" + spec.name +
+                        "\" was created; delete it or wait for it again)",
+                    e.http_status());
+    }
+}
+
+json::object Client::wait_created(json::object out, long long id, std::optional<long long> action_id,
+                                   steady_clock::time_point deadline, const CancelToken *cancel) const {
     if (action_id) {
         json::object action = get_action(*action_id, cancel).at("action").as_object();
         out["action"] = wait_until_done(std::move(action), deadline, cancel);

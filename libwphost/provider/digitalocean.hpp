@@ -99,6 +99,8 @@ private:
                                  std::string_view key, const CancelToken *cancel) const;
     boost::json::object wait_until_done(boost::json::object action, std::chrono::steady_clock::time_point deadline,
                                         const CancelToken *cancel) const;
+    boost::json::object wait_created(boost::json::object out, long long id, std::optional<long long> action_id,
+                                     std::chrono::steady_clock::time_point deadline, const CancelToken *cancel) const;
 
     http::Client http_;
     PollOptions poll_;

@@ -247,14 +247,22 @@ json::object Client::create_server(const ServerCreate &spec, bool wait, seconds 
     json::object server = member(doc, "server", "POST /servers");
     json::object out = doc.as_object();
     if (!wait) return out;
-    json::object action = wait_until_done(member(doc, "action", "POST /servers"), deadline, cancel);
-    json::array next;
-    if (auto it = out.find("next_actions"); it != out.end() && it->value().is_array())
-        for (const auto &a : it->value().get_array())
-            if (a.is_object()) next.push_back(wait_until_done(a.get_object(), deadline, cancel));
-    out["action"] = std::move(action);
-    out["next_actions"] = std::move(next);
-    out["server"] = get_server(server.at("id").as_int64(), cancel).at("server");
+    try {
+        json::object action = wait_until_done(member(doc, "action", "POST /servers"), deadline, cancel);
+        json::array next;
+        if (auto it = out.find("next_actions"); it != out.end() && it->value().is_array())
+            for (const auto &a : it->value().get_array())
+                if (a.is_object()) next.push_back(wait_until_done(a.get_object(), deadline, cancel));
+        out["action"] = std::move(action);
+        out["next_actions"] = std::move(next);
+        out["server"] = get_server(server.at("id").as_int64(), cancel).at("server");
+    } catch (const Error &e) {
+        // The server exists: say so, so that it is not forgotten.
+        throw Error(e.code(), e.category(),
+                    e.message() + " (server " + json::serialize(server.at("id")) + " \"" + str_field(server, "name") +
+                        "\" was created; delete it or wait for its actions again)",
+                    e.http_status());
+    }
     return out;
 }
 

@@ -127,8 +127,8 @@ class FakeDigitalOcean:
             if n == 1 and m == "POST":
                 return self._create(body)
             if n >= 2:
-                did = int(parts[1]) if parts[1].isdigit() else None
-                d = self.droplets.get(did) if did is not None else None
+                did = int(parts[1]) if parts[1].isdigit() else -1
+                d = self.droplets.get(did)
                 if d is None:
                     return error(404, "not_found", "The resource you were accessing could not be found.")
                 if n == 2 and m == "GET":
@@ -148,7 +148,7 @@ class FakeDigitalOcean:
                         return error(422, "unprocessable_entity", "Droplet already has a pending event.")
                     return Resp(201, {"action": self._action(t, d)})
         elif parts[0] == "actions" and n == 2 and m == "GET":
-            aid = int(parts[1]) if parts[1].isdigit() else None
+            aid = int(parts[1]) if parts[1].isdigit() else -1
             if aid not in self.actions:
                 return error(404, "not_found", "The resource you were accessing could not be found.")
             return Resp(200, {"action": self._poll(aid)})

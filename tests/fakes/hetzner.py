@@ -131,7 +131,7 @@ class FakeHetzner:
                 return self._create_server(body)
             if n >= 2:
                 sid = self._int(parts[1])
-                srv = self.servers.get(sid) if sid is not None else None
+                srv = self.servers.get(sid)
                 if srv is None:
                     return error(404, "not_found", f"server with ID '{parts[1]}' not found")
                 if n == 2 and m == "GET":
@@ -145,7 +145,7 @@ class FakeHetzner:
                     return self._power(srv, parts[3])
         elif res == "actions" and n == 2 and m == "GET":
             aid = self._int(parts[1])
-            if aid is None or aid not in self.actions:
+            if aid not in self.actions:
                 return error(404, "not_found", f"action with ID '{parts[1]}' not found")
             return Resp(200, {"action": self._poll(aid)})
         elif res == "ssh_keys":
@@ -158,7 +158,7 @@ class FakeHetzner:
                 return self._create_ssh_key(body)
             if n == 2:
                 kid = self._int(parts[1])
-                if kid is None or kid not in self.ssh_keys:
+                if kid not in self.ssh_keys:
                     return error(404, "not_found", f"ssh_key with ID '{parts[1]}' not found")
                 if m == "GET":
                     return Resp(200, {"ssh_key": self.ssh_keys[kid]})
@@ -172,9 +172,10 @@ class FakeHetzner:
                 return self._create_firewall(body)
             if n >= 2:
                 fid = self._int(parts[1])
-                fw = self.firewalls.get(fid) if fid is not None else None
-                if fw is None:
+                firewall = self.firewalls.get(fid)
+                if firewall is None:
                     return error(404, "not_found", f"firewall with ID '{parts[1]}' not found")
+                fw = firewall
                 if n == 2 and m == "GET":
                     return Resp(200, {"firewall": fw})
                 if n == 2 and m == "DELETE":
@@ -187,8 +188,8 @@ class FakeHetzner:
         return error(404, "not_found", f"no route for {m} {req.path}")
 
     @staticmethod
-    def _int(s: str) -> Optional[int]:
-        return int(s) if s.isdigit() else None
+    def _int(s: str) -> int:
+        return int(s) if s.isdigit() else -1  # -1: no such object
 
     def _list(self, req: Req, key: str, items: List[dict]) -> Resp:
         try:

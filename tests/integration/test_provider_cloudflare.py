@@ -32,6 +32,7 @@ def cf(tls: TlsFiles, txt_events: List[Tuple[str, str, bool]]) -> Iterator[FakeC
 
 
 def config(fake: FakeCloudflare, **extra: Any) -> Dict[str, Any]:
+    assert fake.tls is not None
     c: Dict[str, Any] = {"kind": "cloudflare", "endpoint": fake.url, "token": fake.token, "ca_bundle": fake.tls.ca,
                          "retry": {"base_delay_ms": 10, "max_delay_ms": 50}}
     c.update(extra)

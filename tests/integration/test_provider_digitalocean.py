@@ -29,6 +29,7 @@ def do(tls: TlsFiles) -> Iterator[FakeDigitalOcean]:
 
 
 def config(fake: FakeDigitalOcean, **extra: Any) -> Dict[str, Any]:
+    assert fake.tls is not None
     c: Dict[str, Any] = {"kind": "digitalocean", "endpoint": fake.url, "token": fake.token, "ca_bundle": fake.tls.ca,
                          "poll": {"initial_ms": 20, "max_ms": 50}, "retry": {"base_delay_ms": 10, "max_delay_ms": 50}}
     c.update(extra)
@@ -145,6 +146,11 @@ def test_action_that_errors(p: wphost.Provider, do: FakeDigitalOcean) -> None:
     with pytest.raises(wphost.ProviderError) as e:
         p.call("droplet.action", {"id": d["id"], "type": "reboot"})
     assert "errored" in str(e.value) and str(d["id"]) in str(e.value)
+    do.fail_types.add("create")
+    with pytest.raises(wphost.ProviderError) as e:
+        create(p, "e2")
+    (made,) = [x for x in do.droplets.values() if x["name"] == "e2"]
+    assert f"droplet {made['id']} \"e2\" was created" in str(e.value)
 
 
 def test_bad_token(engine: wphost.Engine, do: FakeDigitalOcean) -> None:

@@ -30,6 +30,7 @@ def hz(tls: TlsFiles) -> Iterator[FakeHetzner]:
 
 
 def config(fake: FakeHetzner, **extra: Any) -> Dict[str, Any]:
+    assert fake.tls is not None
     c: Dict[str, Any] = {"kind": "hetzner", "endpoint": fake.url, "token": fake.token, "ca_bundle": fake.tls.ca,
                          "poll": {"initial_ms": 20, "max_ms": 50}, "retry": {"base_delay_ms": 10, "max_delay_ms": 50}}
     c.update(extra)
@@ -166,6 +167,13 @@ def test_action_that_errors(p: wphost.Provider, hz: FakeHetzner) -> None:
     with pytest.raises(wphost.ProviderError) as e:
         p.call("server.power", {"id": srv["id"], "action": "reboot"})
     assert "action_failed" in str(e.value) and "did not come back" in str(e.value)
+    hz.fail_commands["create_server"] = ("placement_error", "no capacity in fsn1")
+    with pytest.raises(wphost.ProviderError) as e:
+        create(p, "e2")
+    assert "placement_error: no capacity in fsn1" in str(e.value)
+    # The message says that the server exists, so that it is not forgotten.
+    (made,) = [s for s in hz.servers.values() if s["name"] == "e2"]
+    assert f"server {made['id']} \"e2\" was created" in str(e.value)
 
 
 def test_action_wait_deadline(engine: wphost.Engine, hz: FakeHetzner) -> None:
