@@ -6,7 +6,7 @@ from typing import Any, Dict, Iterator
 import pytest
 
 import wphost
-from fakes.fakeserver import TlsFiles, tls_files
+from fakes.fakeserver import TlsFiles, tls_files, wait_for
 from fakes.hetzner import FakeHetzner
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uta2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5 test@example"
@@ -264,3 +264,13 @@ def test_token_from_a_private_file(engine: wphost.Engine, hz: FakeHetzner, tmp_p
     f.chmod(0o644)
     with pytest.raises(wphost.InvalidInput):
         wphost.Provider(engine, c)
+
+
+def test_a_waiting_create_can_be_cancelled(p: wphost.Provider, hz: FakeHetzner) -> None:
+    hz.action_polls = 100000
+    job = p.call_start("server.create", {"name": "c1", "server_type": "cx22", "image": "debian-12"})
+    assert wait_for(lambda: bool(hz.seen("GET /v1/actions/")), 20.0)
+    assert job.cancel()
+    with pytest.raises(wphost.Cancelled) as e:
+        job.result()
+    assert "server" in str(e.value) and '"c1" was created' in str(e.value)
