@@ -22,7 +22,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -328,7 +330,40 @@ struct Attempt {
     bool read_eof = false;
     std::exception_ptr error;  // thrown by a callback of the caller
     std::string effective_url;
+    // The sockets libcurl opened: libcurl 7.88 sets CURLINFO_CONNECT_TIME_T
+    // only once the TLS handshake is done too, so the end of the TCP
+    // connect is seen on the sockets themselves (getpeername succeeds).
+    std::vector<curl_socket_t> sockets;
+    std::optional<std::chrono::steady_clock::time_point> tcp_connected;
 };
+
+curl_socket_t on_open_socket(void *ud, curlsocktype, struct curl_sockaddr *addr) {
+    auto *a = static_cast<Attempt *>(ud);
+    curl_socket_t fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd == CURL_SOCKET_BAD) return fd;
+    try {
+        a->sockets.push_back(fd);
+    } catch (...) {
+        ::close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+int on_close_socket(void *ud, curl_socket_t fd) {
+    auto *a = static_cast<Attempt *>(ud);
+    a->sockets.erase(std::remove(a->sockets.begin(), a->sockets.end(), fd), a->sockets.end());
+    return ::close(fd);
+}
+
+bool any_connected(const std::vector<curl_socket_t> &fds) {
+    for (curl_socket_t fd : fds) {
+        sockaddr_storage peer{};
+        socklen_t len = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &len) == 0) return true;
+    }
+    return false;
+}
 
 size_t on_header(char *p, size_t size, size_t n, void *ud) {
     auto *a = static_cast<Attempt *>(ud);
@@ -487,6 +522,10 @@ Outcome perform_once(const SendContext &ctx, Attempt &a, char *errbuf) {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &a);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &a);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, &a);
     if (!o.ca_bundle.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_bundle.c_str());
     if (!o.verify_tls) {  // tests only: anyone on the path can read and change the traffic
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -567,22 +606,22 @@ Outcome perform_once(const SendContext &ctx, Attempt &a, char *errbuf) {
             deadline = at(start_us) + limit;
             return;
         }
-        if (connect_us == 0) {
+        if (!a.tcp_connected) {
+            if (connect_us > 0) a.tcp_connected = at(connect_us);
+            else if (any_connected(a.sockets)) a.tcp_connected = now;
+        }
+        if (!a.tcp_connected) {
             phase = Phase::connect;
             limit = o.timeouts.connect;
             deadline = t0 + limit;
             return;
         }
-        if (ctx.https && app_us == 0) {
-            phase = Phase::tls;
-            limit = o.timeouts.tls;
-            deadline = at(connect_us) + limit;
-            return;
-        }
-        if (pre_us == 0) {  // between the handshake and the request: count it to the handshake
+        if ((ctx.https && app_us == 0) || pre_us == 0) {
+            // The TLS handshake (or, through a proxy, the tunnel and the
+            // handshake); for http:// the moment before the request.
             phase = ctx.https ? Phase::tls : Phase::connect;
             limit = ctx.https ? o.timeouts.tls : o.timeouts.connect;
-            deadline = ctx.https ? at(connect_us) + limit : t0 + limit;
+            deadline = ctx.https ? *a.tcp_connected + limit : t0 + limit;
             return;
         }
         if (!sent_at) {
@@ -658,9 +697,10 @@ Outcome perform_once(const SendContext &ctx, Attempt &a, char *errbuf) {
         curl_off_t app_us = info_us(CURLINFO_APPCONNECT_TIME_T);
         curl_off_t pre_us = info_us(CURLINFO_PRETRANSFER_TIME_T);
         curl_off_t start_us = info_us(CURLINFO_STARTTRANSFER_TIME_T);
+        const bool tcp = connect_us > 0 || a.tcp_connected || any_connected(a.sockets);
         Phase reached = start_us > 0 ? Phase::body
                         : pre_us > 0 ? (sent_at ? Phase::response : Phase::request)
-                        : connect_us == 0 ? Phase::connect
+                        : !tcp ? Phase::connect
                         : (ctx.https && app_us == 0) ? Phase::tls
                                                      : Phase::request;
         if (out.kind == Outcome::answered) {
@@ -952,7 +992,11 @@ void paginate(const Client &client, std::string first_url, const std::function<v
                         redact(o.provider + ": GET " + url_path(url) + ": pagination goes past " +
                                    std::to_string(max_pages) + " pages",
                                o.secrets));
-        if (!seen.insert(url).second)
+        // Relative and absolute spellings of one page are the same page.
+        const std::string key = istarts_with(url, "https://") || istarts_with(url, "http://")
+                                    ? url
+                                    : o.base_url + (url.empty() || url.front() == '/' ? "" : "/") + url;
+        if (!seen.insert(key).second)
             throw Error(WPH_EPROVIDER, o.provider,
                         redact(o.provider + ": GET " + url + ": pagination loops (the next page is one seen before)",
                                o.secrets));

@@ -7,6 +7,11 @@
 #include <boost/json.hpp>
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -59,9 +64,70 @@ std::string answer(int status, std::string reason, std::string body, std::string
     return r + body;
 }
 
+// A self-signed certificate for 127.0.0.1 and a server context using it.
+struct TlsIdentity {
+    std::string cert_pem;
+    SSL_CTX *ctx = nullptr;
+    TlsIdentity() {
+        EVP_PKEY *key = EVP_EC_gen("P-256");
+        X509 *x = X509_new();
+        X509_set_version(x, 2);
+        ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+        X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+        X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+        X509_set_pubkey(x, key);
+        X509_NAME *name = X509_get_subject_name(x);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("127.0.0.1"), -1, -1, 0);
+        X509_set_issuer_name(x, name);
+        X509V3_CTX v3;
+        X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
+        for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+            X509_EXTENSION *ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+            X509_add_ext(x, ext, -1);
+            X509_EXTENSION_free(ext);
+        }
+        X509_sign(x, key, EVP_sha256());
+        BIO *bio = BIO_new(BIO_s_mem());
+        PEM_write_bio_X509(bio, x);
+        char *p = nullptr;
+        long n = BIO_get_mem_data(bio, &p);
+        cert_pem.assign(p, static_cast<std::size_t>(n));
+        BIO_free(bio);
+        ctx = SSL_CTX_new(TLS_server_method());
+        SSL_CTX_use_certificate(ctx, x);
+        SSL_CTX_use_PrivateKey(ctx, key);
+        X509_free(x);
+        EVP_PKEY_free(key);
+    }
+    ~TlsIdentity() { SSL_CTX_free(ctx); }
+    TlsIdentity(const TlsIdentity &) = delete;
+    TlsIdentity &operator=(const TlsIdentity &) = delete;
+};
+
+// One accepted connection, plain or TLS.
+struct Conn {
+    int fd = -1;
+    SSL *ssl = nullptr;
+    bool readable(int ms) const {
+        if (ssl && SSL_pending(ssl) > 0) return true;
+        pollfd p{fd, POLLIN, 0};
+        return ::poll(&p, 1, ms) > 0;
+    }
+    ssize_t recv(char *buf, std::size_t n) const {
+        if (!ssl) return ::recv(fd, buf, n, 0);
+        int r = SSL_read(ssl, buf, static_cast<int>(n));
+        return r > 0 ? r : -1;
+    }
+    ssize_t send(const char *buf, std::size_t n) const {
+        if (!ssl) return ::send(fd, buf, n, MSG_NOSIGNAL);
+        int r = SSL_write(ssl, buf, static_cast<int>(n));
+        return r > 0 ? r : -1;
+    }
+};
+
 class Server {
 public:
-    Server() {
+    explicit Server(SSL_CTX *tls = nullptr) : tls_(tls) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
         ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -88,7 +154,8 @@ public:
         std::lock_guard lk(mu_);
         steps_.push_back(std::move(s));
     }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
+    int failed_handshakes() const { return failed_handshakes_.load(); }
     int port() const { return port_; }
     std::vector<std::string> requests() const {
         std::lock_guard lk(mu_);
@@ -102,15 +169,15 @@ private:
         return ::poll(&p, 1, ms) > 0;
     }
 
-    // The request's head and body (Content-Length or chunked); "" when the
-    // client went away first.
-    std::string read_request(int c) {
+    // The request's head and body (Content-Length or chunked); what came
+    // when the client went away first.
+    std::string read_request(const Conn &c) {
         std::string in;
         char buf[8192];
         std::size_t head_end = std::string::npos;
         while (!stop_) {
-            if (!wait_readable(c, 50)) continue;
-            ssize_t n = ::recv(c, buf, sizeof buf, 0);
+            if (!c.readable(50)) continue;
+            ssize_t n = c.recv(buf, sizeof buf);
             if (n <= 0) return in;
             in.append(buf, static_cast<std::size_t>(n));
             if (head_end == std::string::npos) head_end = in.find("\r\n\r\n");
@@ -131,29 +198,42 @@ private:
         return in;
     }
 
-    void send_all(int c, std::string_view s) {
+    void send_all(const Conn &c, std::string_view s) {
         while (!s.empty()) {
-            ssize_t n = ::send(c, s.data(), s.size(), MSG_NOSIGNAL);
+            ssize_t n = c.send(s.data(), s.size());
             if (n <= 0) return;
             s.remove_prefix(static_cast<std::size_t>(n));
         }
     }
 
     // Until the client closes (or the server stops).
-    void wait_gone(int c) {
+    void wait_gone(const Conn &c) {
         char buf[4096];
         while (!stop_) {
-            if (!wait_readable(c, 50)) continue;
-            if (::recv(c, buf, sizeof buf, 0) <= 0) return;
+            if (!c.readable(50)) continue;
+            if (c.recv(buf, sizeof buf) <= 0) return;
         }
     }
 
     void run() {
         while (!stop_) {
             if (!wait_readable(fd_, 50)) continue;
-            int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c < 0) continue;
+            Conn c;
+            c.fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c.fd < 0) continue;
             ++connections_;
+            if (tls_) {
+                timeval tv{2, 0};
+                ::setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                c.ssl = SSL_new(tls_);
+                SSL_set_fd(c.ssl, c.fd);
+                if (SSL_accept(c.ssl) != 1) {  // the client refused the certificate: no request
+                    ++failed_handshakes_;
+                    SSL_free(c.ssl);
+                    ::close(c.fd);
+                    continue;
+                }
+            }
             std::string req = read_request(c);
             Step step;
             {
@@ -176,13 +256,19 @@ private:
                 wait_gone(c);
                 break;
             }
-            ::shutdown(c, SHUT_RDWR);
-            ::close(c);
+            if (c.ssl) {
+                SSL_shutdown(c.ssl);
+                SSL_free(c.ssl);
+            }
+            ::shutdown(c.fd, SHUT_RDWR);
+            ::close(c.fd);
         }
     }
 
+    SSL_CTX *tls_ = nullptr;
     int fd_ = -1;
     int port_ = 0;
+    std::atomic<int> failed_handshakes_{0};
     std::atomic<bool> stop_{false};
     std::atomic<std::size_t> connections_{0};
     mutable std::mutex mu_;
@@ -1060,6 +1146,11 @@ TEST_CASE("paginate: three pages, then a loop", "[http][io]") {
     CHECK(e.code() == WPH_EPROVIDER);
     CHECK(contains(e.message(), "pagination loops"));
 
+    // A relative first URL and an absolute next link naming the same page.
+    s.add(page(1, "/v1/items"));
+    e = error_of([&] { paginate(c, "/items", [](const boost::json::value &) {}, next); });
+    CHECK(contains(e.message(), "pagination loops"));
+
     s.add(page(1, "/v1/items?page=2"));
     e = error_of([&] { paginate(c, "/items", [](const boost::json::value &) {}, next, nullptr, 1); });
     CHECK(contains(e.message(), "pagination goes past 1 pages"));
@@ -1109,4 +1200,59 @@ TEST_CASE("client: relative URL without a base, bad URLs", "[http][io]") {
     auto e = error_of([&] { c.get("/x"); });
     CHECK(e.code() == WPH_EINVALID);
     CHECK(contains(e.message(), "a relative URL needs a base_url"));
+}
+
+TEST_CASE("client: TLS with an untrusted certificate says so, and ca_bundle fixes it", "[http][io]") {
+    TlsIdentity id;
+    Server s(id.ctx);
+    Recorder rec;
+    ClientOptions o = test_options(s, rec);
+    Client c(o);
+    auto e = error_of([&] { c.get("/servers"); });
+    CHECK(e.code() == WPH_EIO);
+    CHECK(contains(e.message(), "hetzner: GET /v1/servers: TLS certificate of 127.0.0.1 not trusted: "));
+    CHECK(contains(e.message(), "(set ca_bundle)"));
+    CHECK(s.requests().empty());
+    CHECK(rec.sleeps.empty());  // not worth another attempt
+
+    wph::test::TempDir dir("wph-http");
+    const std::string ca = (dir.path / "ca.pem").string();
+    std::ofstream(ca) << id.cert_pem;
+    o.ca_bundle = ca;
+    s.add(respond(answer(200, "OK", R"({"ok":true})")));
+    Client trusting(o);
+    CHECK(trusting.get("/servers").json().at("ok").as_bool());
+
+    // verify_tls = false (tests only) accepts anything.
+    o.ca_bundle.clear();
+    o.verify_tls = false;
+    s.add(respond(answer(200, "OK", "{}")));
+    CHECK(Client(o).get("/servers").status == 200);
+}
+
+TEST_CASE("client: a TLS handshake that never completes is a tls timeout", "[http][io]") {
+    Server s;  // plain TCP: the ClientHello gets no answer
+    Recorder rec;
+    s.add(hang());
+    ClientOptions o = test_options(s, rec);
+    o.base_url = "https://127.0.0.1:" + std::to_string(s.port());
+    o.retry.max_attempts = 1;
+    o.timeouts.tls = 200ms;
+    Client c(o);
+    auto e = error_of([&] { c.post_json("/x", boost::json::object{}); });
+    CHECK(e.code() == WPH_ETIMEOUT);
+    CHECK(e.message() == "hetzner: POST /x: no TLS handshake within 0.2 s (tls timeout)");
+}
+
+TEST_CASE("client: CURLOPT_RESOLVE pins a name to 127.0.0.1", "[http][io]") {
+    Server s;
+    Recorder rec;
+    s.add(respond(answer(200, "OK", "{}")));
+    ClientOptions o = test_options(s, rec);
+    o.base_url = "http://api.example.invalid:" + std::to_string(s.port());
+    o.resolve = {"api.example.invalid:" + std::to_string(s.port()) + ":127.0.0.1"};
+    CHECK(Client(o).get("/x").status == 200);
+    auto reqs = s.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(contains(reqs[0], "Host: api.example.invalid:"));
 }
