@@ -20,7 +20,7 @@ import pytest
 import wphost
 
 sys.path.insert(0, str(Path(__file__).parent))
-from daemons import free_port  # noqa: E402
+from daemons import free_port, wait_until  # noqa: E402
 from pebble import Pebble  # noqa: E402
 
 from fakes.cloudflare import FakeCloudflare  # noqa: E402
@@ -131,8 +131,12 @@ def check_files(rec: Dict[str, Any], ca: Pebble, names: List[str]) -> None:
 
 def test_issue_several_names_over_http01(engine: wphost.Engine, ca: Pebble, webroot: Path) -> None:
     phases: List[str] = []
+
+    def progress(p: Any) -> None:
+        phases.append(p.phase)
+
     rec = engine.certs.issue({"names": ["a.test", "www.a.test", "shop.a.test"], "webroot": str(webroot)},
-                             progress=lambda p: phases.append(p.phase) and False)
+                             progress=progress)
     assert rec["name"] == "a.test"
     assert rec["names"] == ["a.test", "www.a.test", "shop.a.test"]
     assert rec["status"] == "valid"
@@ -305,6 +309,22 @@ def test_challenge_that_never_completes_times_out(engine: wphost.Engine, web: Ch
     finally:
         web.release.set()
     assert list((webroot / ".well-known" / "acme-challenge").iterdir()) == []
+
+
+def test_cancelling_an_issue_cleans_up(engine: wphost.Engine, web: ChallengeServer, webroot: Path) -> None:
+    web.mode = "hang"
+    try:
+        job = engine.certs.issue_start({"names": ["c.test"], "webroot": str(webroot), "challenge_timeout_s": 60})
+        challenge_dir = webroot / ".well-known" / "acme-challenge"
+        wait_until(lambda: challenge_dir.is_dir() and any(challenge_dir.iterdir()), 30, "the challenge file")
+        job.cancel()
+        with pytest.raises(wphost.Cancelled):
+            job.result()
+    finally:
+        web.release.set()
+    assert list(challenge_dir.iterdir()) == []
+    with pytest.raises(wphost.NotFound):
+        engine.certs.get("c.test")
 
 
 class RateLimitingFront:
