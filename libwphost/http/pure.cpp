@@ -510,25 +510,40 @@ std::string redact_json(std::string_view s) {
 }  // namespace
 
 std::string redact(std::string_view text, const std::vector<std::string> &secrets) {
-    std::string s(text);
-    // Longest first, so a secret that contains another goes whole.
-    std::vector<const std::string *> order;
+    // Every byte inside an occurrence of a secret (in the text as given, so
+    // that the "***" put in never matches again) is covered; each run of
+    // covered bytes becomes one "***".
+    std::vector<std::pair<std::size_t, std::size_t>> spans;
+    std::vector<std::string_view> uniq;
     for (const auto &x : secrets)
-        if (!x.empty()) order.push_back(&x);
-    std::sort(order.begin(), order.end(), [](auto a, auto b) { return a->size() > b->size(); });
-    for (const std::string *sec : order) {
-        std::string out;
+        if (!x.empty() && std::find(uniq.begin(), uniq.end(), std::string_view(x)) == uniq.end()) uniq.emplace_back(x);
+    for (std::string_view sec : uniq) {
         std::size_t pos = 0;
+        std::size_t covered = 0;  // the end of this secret's last span
         while (true) {
-            std::size_t f = s.find(*sec, pos);
-            if (f == std::string::npos) break;
-            out.append(s, pos, f - pos);
-            out += "***";
-            pos = f + sec->size();
+            std::size_t f = text.find(sec, pos);
+            if (f == std::string_view::npos) break;
+            if (f < covered && !spans.empty()) spans.back().second = f + sec.size();  // overlapping: extend
+            else spans.emplace_back(f, f + sec.size());
+            covered = f + sec.size();
+            pos = f + 1;
         }
-        if (pos == 0) continue;
-        out.append(s, pos, std::string::npos);
-        s = std::move(out);
+    }
+    std::string s;
+    if (spans.empty()) {
+        s.assign(text);
+    } else {
+        std::sort(spans.begin(), spans.end());
+        s.reserve(text.size());
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < spans.size();) {
+            std::size_t b = spans[i].first, e = spans[i].second;
+            for (++i; i < spans.size() && spans[i].first <= e; ++i) e = std::max(e, spans[i].second);
+            s.append(text.substr(at, b - at));
+            s += "***";
+            at = e;
+        }
+        s.append(text.substr(at));
     }
     return redact_json(redact_query(redact_headers(s)));
 }
