@@ -100,9 +100,10 @@ TEST_CASE("spec: defaults, and every field validated with the field named") {
         CHECK(code_of([&] { parse_spec(b.json); }, &msg) == WPH_EINVALID);
         CHECK(has(msg, b.field));
     }
+    CHECK(parse_spec(with(R"("tls":"acme")")).tls == "acme");
     std::string msg;
-    CHECK(code_of([&] { parse_spec(with(R"("tls":"acme")")); }, &msg) == WPH_EINVALID);
-    CHECK(has(msg, "self-signed"));
+    CHECK(code_of([&] { parse_spec(with(R"("tls":"letsencrypt")")); }, &msg) == WPH_EINVALID);
+    CHECK(has(msg, "acme"));
 }
 
 TEST_CASE("names fit Linux and MariaDB limits and stay unique per domain") {
