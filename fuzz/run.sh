@@ -5,8 +5,8 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 20); TARGETs default to all of them
-# (pack_header index tree snapshot key unquote site_spec condition; the fuzz_
-# prefix is optional).
+# (pack_header index tree snapshot key unquote site_spec condition http_headers
+# s3_xml acme; the fuzz_ prefix is optional).
 # Environment: WPH_FUZZ_BUILD (build dir, default <repo>/build-fuzz),
 # WPH_FUZZ_JOBS (build parallelism, default nproc).
 # The growing corpus is kept in $WPH_FUZZ_BUILD/corpus/<target>, crashes in
@@ -20,7 +20,7 @@ secs=${1:-20}
 [[ $# -gt 0 ]] && shift
 build=${WPH_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${WPH_FUZZ_JOBS:-$(nproc)}
-all=(pack_header index tree snapshot key unquote site_spec condition)
+all=(pack_header index tree snapshot key unquote site_spec condition http_headers s3_xml acme)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for i in "${!targets[@]}"; do targets[$i]=${targets[$i]#fuzz_}; done
