@@ -477,6 +477,16 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
     if (options_.provider.empty()) options_.provider = "http";
     while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
     if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
+    // WPHOST_HTTP_LOG=1: every attempt of every client on standard error
+    // (redacted), for an operator chasing a provider problem.
+    if (!options_.log) {
+        const char *env = std::getenv("WPHOST_HTTP_LOG");
+        if (env && *env && std::string_view(env) != "0")
+            options_.log = [](std::string_view line) {
+                std::string l = "wphost http: " + std::string(line) + "\n";
+                std::fwrite(l.data(), 1, l.size(), stderr);
+            };
+    }
     global_share();  // curl_global_init before any thread uses libcurl
 }
 Client::~Client() = default;
