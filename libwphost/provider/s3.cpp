@@ -25,6 +25,16 @@ namespace json = boost::json;
 
 namespace {
 
+// A malformed answer body is the provider's error, with the status it came with.
+template <class F> auto with_status(const http::Response &r, F &&f) {
+    try {
+        return f();
+    } catch (const Error &e) {
+        if (e.http_status() != 0) throw;
+        throw Error(e.code(), e.category(), e.message(), static_cast<int>(r.status));
+    }
+}
+
 constexpr const char *kProvider = "s3";
 
 [[noreturn]] void config_error(const std::string &msg) { raise(WPH_EINVALID, kProvider, "s3 config: " + msg); }
@@ -317,7 +327,7 @@ ListResult Client::list(const ListOptions &lo, const CancelToken *cancel) const 
         req.url = bucket_url(query);
         req.cancel = cancel;
         http::Response r = send(std::move(req), std::string(sigv4::kEmptySha256));
-        ListPage page = parse_list_page(r.body);
+        ListPage page = with_status(r, [&] { return parse_list_page(r.body); });
         for (auto &o : page.objects) {
             if (lo.limit > 0 && count >= lo.limit) break;
             out.objects.push_back(std::move(o));
@@ -425,7 +435,7 @@ std::string Client::upload(std::string_view key, const std::string &path, std::i
             throw Error(WPH_EPROVIDER, kProvider,
                         "s3: CompleteMultipartUpload failed: " + e->code + (e->message.empty() ? "" : ": " + e->message),
                         static_cast<int>(r.status));
-        XmlNode root = parse_xml(r.body, "CompleteMultipartUpload answer");
+        XmlNode root = with_status(r, [&] { return parse_xml(r.body, "CompleteMultipartUpload answer"); });
         if (root.name != "CompleteMultipartUploadResult")
             raise(WPH_EPROVIDER, kProvider, "s3: CompleteMultipartUpload answered <" + root.name + ">");
         return strip_quotes(root.child_text("ETag"));

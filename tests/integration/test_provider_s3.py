@@ -424,3 +424,58 @@ def test_presigned_url_fetches_the_object(p: wphost.Provider, s3: FakeS3) -> Non
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(tampered, context=ctx)
     assert e.value.code == 403
+
+
+# ---- the failures every provider client is tested with ----
+
+XML = {"Content-Type": "application/xml"}
+
+
+def test_401_is_an_auth_error_with_the_message(p: wphost.Provider, s3: FakeS3) -> None:
+    # AWS answers 403; some S3-compatible services answer 401.
+    s3.fault(status=401, headers=XML, match=r"^GET /bucket$",
+             body="<Error><Code>InvalidAccessKeyId</Code><Message>The key is not valid.</Message></Error>")
+    with pytest.raises(wphost.AuthError, match="InvalidAccessKeyId: The key is not valid") as e:
+        p.call("object.list", {})
+    assert e.value.status == 401
+
+
+def test_409_is_a_conflict(p: wphost.Provider, s3: FakeS3) -> None:
+    s3.fault(status=409, headers=XML, match=r"^PUT /bucket/k$",
+             body="<Error><Code>OperationAborted</Code><Message>A conflicting conditional operation is "
+                  "currently in progress against this resource.</Message></Error>")
+    with pytest.raises(wphost.Conflict, match="OperationAborted") as e:
+        p.call("object.put", {"key": "k", "data": "v"})
+    assert e.value.status == 409
+
+
+def test_429_with_retry_after_then_success(p: wphost.Provider, s3: FakeS3) -> None:
+    p.call("object.put", {"key": "k", "data": "v"})
+    s3.fault(status=429, headers={**XML, "Retry-After": "1"}, match=r"^GET /bucket/k$",
+             body="<Error><Code>TooManyRequests</Code><Message>Slow down.</Message></Error>")
+    assert p.call("object.get", {"key": "k"})["data"] == "v"
+    assert len(s3.seen(r"^GET /bucket/k$")) == 2
+
+
+def test_500_then_success(p: wphost.Provider, s3: FakeS3) -> None:
+    p.call("object.put", {"key": "k", "data": "v"})
+    s3.fault(status=500, headers=XML, match=r"^HEAD /bucket/k$", body="")
+    assert p.call("object.head", {"key": "k"})["size"] == 1
+    assert len(s3.seen(r"^HEAD /bucket/k$")) == 2
+
+
+@pytest.mark.parametrize("fault", [{"malformed": True}, {"truncate": True}])
+def test_malformed_or_truncated_listing_is_a_provider_error(p: wphost.Provider, s3: FakeS3, fault: Dict[str, Any]) -> None:
+    for i in range(3):
+        p.call("object.put", {"key": f"k{i}", "data": "v"})
+    s3.fault(match=r"^GET /bucket$", **fault)
+    with pytest.raises(wphost.ProviderError) as e:
+        p.call("object.list", {})
+    assert e.value.status == 200
+
+
+def test_a_server_that_never_answers_times_out(engine: wphost.Engine, s3: FakeS3) -> None:
+    quick = wphost.Provider(engine, config(s3, timeouts={"response_ms": 500}, retry={"max_attempts": 2, "base_delay_ms": 10}))
+    s3.fault(hang=5, count=2, match=r"^GET /bucket$")
+    with pytest.raises(wphost.Timeout, match="response"):
+        quick.call("object.list", {})
