@@ -593,6 +593,66 @@ static void test_probe(void) {
     wph_engine_free(e);
 }
 
+static void test_provider_cert(void) {
+    wph_engine *e = open_engine(path("provider-state"), NULL);
+    wph_provider *p = NULL;
+    wph_job *job = NULL;
+    char *json = NULL;
+    int rc;
+    if (!e) return;
+    rc = wph_provider_kinds(&json);
+    CHECK(rc == 0 && json && strcmp(json, "[\"cloudflare\",\"digitalocean\",\"hetzner\",\"s3\"]") == 0, "kinds: %s", json ? json : "");
+    wph_str_free(json);
+    CHECK(wph_provider_open(&p, e, "{\"token\": \"x\"}") == WPH_EINVALID && p == NULL && strstr(last_msg(), "\"kind\""),
+          "config without kind: %s", last_msg());
+    CHECK(wph_provider_open(&p, e, "{\"kind\": \"cloudflare\"}") == WPH_EINVALID && strstr(last_msg(), "token"),
+          "config without token: %s", last_msg());
+    rc = wph_provider_open(&p, e, "{\"kind\": \"cloudflare\", \"token\": \"t0k3n\", \"endpoint\": \"https://127.0.0.1:1\", "
+                                  "\"retry\": {\"max_attempts\": 1}}");
+    CHECK(rc == 0 && p, "open: %s", rc ? last_msg() : "");
+    if (p) {
+        rc = wph_provider_operations(&json, p);
+        CHECK(rc == 0 && json && strstr(json, "\"record.create\""), "operations");
+        wph_str_free(json);
+        json = NULL;
+        rc = wph_provider_call(&json, p, "record.create", "{\"zone_id\": \"z\"}");
+        CHECK(rc == WPH_EINVALID && json == NULL && strstr(last_msg(), "\"type\""), "params checked first: %s", last_msg());
+        rc = wph_provider_call(&json, p, "no.such", NULL);
+        CHECK(rc == WPH_EINVALID && strstr(last_msg(), "no.such"), "unknown operation: %s", last_msg());
+        /* Nothing listens on port 1: a network error, the token nowhere in it. */
+        rc = wph_provider_call(&json, p, "zone.list", NULL);
+        CHECK(rc == WPH_EIO && strcmp(wph_error_category(wph_error_last()), "cloudflare") == 0 && !strstr(last_msg(), "t0k3n"),
+              "connection refused: %d %s", rc, last_msg());
+        rc = wph_provider_call_start(&job, p, "zone.list", "{}", NULL);
+        CHECK(rc == 0 && job, "call as a job");
+        if (job) {
+            CHECK(wph_job_wait(job, -1) == 0 && wph_error_code(wph_job_error(job)) == WPH_EIO &&
+                      strcmp(wph_job_kind(job), "provider.call") == 0, "the job fails the same way");
+            wph_job_free(job);
+            job = NULL;
+        }
+        wph_provider_free(p);
+        CHECK(wph_provider_call(&json, p, "zone.list", NULL) == WPH_EINVALID, "a freed provider is refused");
+    }
+    wph_provider_free(NULL);
+
+    rc = wph_cert_list(&json, e);
+    CHECK(rc == 0 && json && strcmp(json, "[]") == 0, "no certificates yet");
+    wph_str_free(json);
+    CHECK(wph_cert_get(&json, e, "example.com") == WPH_ENOTFOUND, "unknown certificate");
+    CHECK(wph_cert_issue(&job, e, "{\"names\": []}", NULL) == WPH_EINVALID && job == NULL && strstr(last_msg(), "names"),
+          "empty names refused before a job: %s", last_msg());
+    CHECK(wph_cert_issue(&job, e, "{\"names\": [\"a.example.com\"], \"challenge\": \"tls-alpn-01\"}", NULL) == WPH_EINVALID &&
+              strstr(last_msg(), "challenge"), "unknown challenge: %s", last_msg());
+    CHECK(wph_engine_set_event_callback(e, count_event, NULL) == 0, "event callback set");
+    rc = wph_engine_events(&json, e, "cert.", 0, 0);
+    CHECK(rc == 0 && json && strcmp(json, "[]") == 0, "no events yet");
+    wph_str_free(json);
+    CHECK(wph_engine_set_event_callback(e, NULL, NULL) == 0, "event callback cleared");
+    CHECK(wph_engine_events(NULL, e, NULL, 0, 0) == WPH_EINVALID, "NULL out refused");
+    wph_engine_free(e);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: capi_test WORKDIR\n");
@@ -610,6 +670,7 @@ int main(int argc, char **argv) {
     test_repo();
     test_site();
     test_probe();
+    test_provider_cert();
     test_permission();
     test_thread_local_errors();
     printf("capi: %d passed, %d failed\n", g_passed, g_failed);
