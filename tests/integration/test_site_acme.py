@@ -122,3 +122,43 @@ def test_delete_forgets_the_certificate(engine: wphost.Engine, stack: Tuple[Lemp
     engine.sites.delete(DOMAIN)
     with pytest.raises(wphost.NotFound):
         engine.certs.get(DOMAIN)
+
+
+def test_subdomain_multisite_gets_a_wildcard_over_dns01(stack: Tuple[Lemp, Pebble], tmp_path: Path) -> None:
+    """With a DNS provider in the profile, a subdomain network's certificate
+    covers *.domain, proven over DNS-01 through the (fake) Cloudflare API whose
+    records pebble's DNS server serves."""
+    from fakes.cloudflare import FakeCloudflare
+    from fakes.fakeserver import tls_files
+
+    lemp, ca = stack
+
+    def on_txt(name: str, value: str, present: bool) -> None:
+        if present:
+            ca.set_txt(name, value)
+        else:
+            ca.clear_txt(name)
+
+    tls = tls_files(tmp_path / "cf-tls")
+    token_file = tmp_path / "cf-token"
+    with FakeCloudflare(tls, on_txt=on_txt) as cf:
+        token_file.write_text(cf.token)
+        token_file.chmod(0o600)
+        cf.add_zone("acme.test")
+        profile: Dict[str, Any] = dict(lemp.profile)
+        profile["acme"] = dict(ca.acme_settings(), dns={
+            "provider": {"kind": "cloudflare", "token_file": str(token_file), "endpoint": cf.url, "ca_bundle": tls.ca},
+            "resolvers": [ca.resolver], "propagation_timeout_s": 30})
+        with wphost.Engine(state_dir=str(tmp_path / "state"), host_profile=profile) as e:
+            domain = "net.acme.test"
+            e.sites.create({"domain": domain, "source": SOURCE, "tls": "acme", "multisite": "subdomain",
+                            "admin_password": "correct-horse-battery"})
+            try:
+                rec = e.certs.get(domain)
+                assert rec["challenge"] == "dns-01"
+                assert "*." + domain in rec["names"]
+                for name in (domain, "blog." + domain):
+                    assert ("DNS", "*." + domain if name != domain else domain) in served_certificate(lemp, ca, name)["subjectAltName"]
+                assert all(not r for r in cf.records.values()), "TXT records left behind"
+            finally:
+                e.sites.delete(domain)
