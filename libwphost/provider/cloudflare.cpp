@@ -374,9 +374,9 @@ RecordFields fields_of(const Params &p, bool create) {
     return f;
 }
 
-class CloudflareProvider final : public Provider {
+class CloudflareProvider final : public OperationTable {
 public:
-    explicit CloudflareProvider(Client c) : c_(std::move(c)) {
+    explicit CloudflareProvider(Client c) : OperationTable(kProvider), c_(std::move(c)) {
         using P = const Params &;
         using C = const CancelToken *;
         add("zone.list", [this](P p, C cancel) -> json::value {
@@ -421,20 +421,6 @@ public:
         });
     }
 
-    std::string kind() const override { return kProvider; }
-
-    std::vector<std::string> operations() const override {
-        std::vector<std::string> out;
-        for (const auto &[name, fn] : ops_) out.push_back(name);
-        return out;
-    }
-
-    json::value call(std::string_view operation, const json::object &params, const CancelToken *cancel) override {
-        for (const auto &[name, fn] : ops_)
-            if (name == operation) return fn(Params{params, kProvider, operation}, cancel);
-        raise(WPH_EINVALID, kProvider, "cloudflare: unknown operation \"" + std::string(operation) + "\"");
-    }
-
 private:
     // "zone_id", or the id of the zone named "zone" (one of the two).
     std::string zone_of(const Params &p, const CancelToken *cancel) const {
@@ -452,11 +438,8 @@ private:
         return c_.zone_id(z, cancel);
     }
 
-    using Fn = std::function<json::value(const Params &, const CancelToken *)>;
-    void add(std::string name, Fn fn) { ops_.emplace_back(std::move(name), std::move(fn)); }
 
     Client c_;
-    std::vector<std::pair<std::string, Fn>> ops_;
 };
 
 }  // namespace

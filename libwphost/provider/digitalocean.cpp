@@ -418,9 +418,9 @@ std::string key_of(const Params &p) {
     return std::to_string(id_of(p));
 }
 
-class DigitalOceanProvider final : public Provider {
+class DigitalOceanProvider final : public OperationTable {
 public:
-    explicit DigitalOceanProvider(Client c) : c_(std::move(c)) {
+    explicit DigitalOceanProvider(Client c) : OperationTable(kProvider), c_(std::move(c)) {
         using P = const Params &;
         using C = const CancelToken *;
         add("droplet.create", [this](P p, C cancel) -> json::value {
@@ -497,26 +497,9 @@ public:
         });
     }
 
-    std::string kind() const override { return kProvider; }
-
-    std::vector<std::string> operations() const override {
-        std::vector<std::string> out;
-        for (const auto &[name, fn] : ops_) out.push_back(name);
-        return out;
-    }
-
-    json::value call(std::string_view operation, const json::object &params, const CancelToken *cancel) override {
-        for (const auto &[name, fn] : ops_)
-            if (name == operation) return fn(Params{params, kProvider, operation}, cancel);
-        raise(WPH_EINVALID, kProvider, "digitalocean: unknown operation \"" + std::string(operation) + "\"");
-    }
-
 private:
-    using Fn = std::function<json::value(const Params &, const CancelToken *)>;
-    void add(std::string name, Fn fn) { ops_.emplace_back(std::move(name), std::move(fn)); }
 
     Client c_;
-    std::vector<std::pair<std::string, Fn>> ops_;
 };
 
 }  // namespace

@@ -451,9 +451,9 @@ json::array firewall_rules(const Params &p, std::string_view field, bool require
     return v->get_array();
 }
 
-class HetznerProvider final : public Provider {
+class HetznerProvider final : public OperationTable {
 public:
-    explicit HetznerProvider(Client c) : c_(std::move(c)) {
+    explicit HetznerProvider(Client c) : OperationTable(kProvider), c_(std::move(c)) {
         using P = const Params &;
         using C = const CancelToken *;
         add("server.create", [this](P p, C cancel) -> json::value {
@@ -570,26 +570,9 @@ public:
         });
     }
 
-    std::string kind() const override { return kProvider; }
-
-    std::vector<std::string> operations() const override {
-        std::vector<std::string> out;
-        for (const auto &[name, fn] : ops_) out.push_back(name);
-        return out;
-    }
-
-    json::value call(std::string_view operation, const json::object &params, const CancelToken *cancel) override {
-        for (const auto &[name, fn] : ops_)
-            if (name == operation) return fn(Params{params, kProvider, operation}, cancel);
-        raise(WPH_EINVALID, kProvider, "hetzner: unknown operation \"" + std::string(operation) + "\"");
-    }
-
 private:
-    using Fn = std::function<json::value(const Params &, const CancelToken *)>;
-    void add(std::string name, Fn fn) { ops_.emplace_back(std::move(name), std::move(fn)); }
 
     Client c_;
-    std::vector<std::pair<std::string, Fn>> ops_;
 };
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
+#include <utility>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +31,28 @@ public:
     // documented in http/client.hpp.
     virtual boost::json::value call(std::string_view operation, const boost::json::object &params,
                                     const CancelToken *cancel) = 0;
+};
+
+// The dispatch every provider shares: operations registered by name in the
+// constructor with add(), looked up by call().
+struct Params;
+
+class OperationTable : public Provider {
+public:
+    using Fn = std::function<boost::json::value(const Params &, const CancelToken *)>;
+    explicit OperationTable(std::string kind) : kind_(std::move(kind)) {}
+    std::string kind() const override { return kind_; }
+    std::vector<std::string> operations() const override;
+    // WPH_EINVALID "<kind>: unknown operation ..." for a name not added.
+    boost::json::value call(std::string_view operation, const boost::json::object &params,
+                            const CancelToken *cancel) override;
+
+protected:
+    void add(std::string name, Fn fn) { ops_.emplace_back(std::move(name), std::move(fn)); }
+
+private:
+    std::string kind_;
+    std::vector<std::pair<std::string, Fn>> ops_;
 };
 
 // config: {"kind": "...", credentials, "endpoint", "ca_bundle", "timeouts",

@@ -21,6 +21,18 @@ std::unique_ptr<Provider> open(const json::object &config) {
     raise(WPH_EINVALID, "provider", "provider config: unknown \"kind\" \"" + kind + "\" (one of cloudflare, digitalocean, hetzner, s3)");
 }
 
+std::vector<std::string> OperationTable::operations() const {
+    std::vector<std::string> out;
+    for (const auto &[name, fn] : ops_) out.push_back(name);
+    return out;
+}
+
+json::value OperationTable::call(std::string_view operation, const json::object &params, const CancelToken *cancel) {
+    for (const auto &[name, fn] : ops_)
+        if (name == operation) return fn(Params{params, kind_, operation}, cancel);
+    raise(WPH_EINVALID, kind_, kind_ + ": unknown operation \"" + std::string(operation) + "\"");
+}
+
 void Params::invalid(std::string_view field, std::string_view why) const {
     raise(WPH_EINVALID, std::string(provider),
           std::string(provider) + " " + std::string(operation) + ": \"" + std::string(field) + "\" " + std::string(why));

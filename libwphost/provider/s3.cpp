@@ -597,9 +597,9 @@ json::object object_json(const Object &o) {
     return {{"key", o.key}, {"size", o.size}, {"etag", o.etag}, {"last_modified", o.last_modified}};
 }
 
-class S3Provider final : public Provider {
+class S3Provider final : public OperationTable {
 public:
-    explicit S3Provider(Client c) : c_(std::move(c)) {
+    explicit S3Provider(Client c) : OperationTable(kProvider), c_(std::move(c)) {
         using P = const Params &;
         using C = const CancelToken *;
         add("object.list", [this](P p, C cancel) -> json::value {
@@ -742,26 +742,9 @@ public:
         });
     }
 
-    std::string kind() const override { return kProvider; }
-
-    std::vector<std::string> operations() const override {
-        std::vector<std::string> out;
-        for (const auto &[name, fn] : ops_) out.push_back(name);
-        return out;
-    }
-
-    json::value call(std::string_view operation, const json::object &params, const CancelToken *cancel) override {
-        for (const auto &[name, fn] : ops_)
-            if (name == operation) return fn(Params{params, kProvider, operation}, cancel);
-        raise(WPH_EINVALID, kProvider, "s3: unknown operation \"" + std::string(operation) + "\"");
-    }
-
 private:
-    using Fn = std::function<json::value(const Params &, const CancelToken *)>;
-    void add(std::string name, Fn fn) { ops_.emplace_back(std::move(name), std::move(fn)); }
 
     Client c_;
-    std::vector<std::pair<std::string, Fn>> ops_;
 };
 
 }  // namespace
