@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "provider/poll.hpp"
 
 namespace wph {
 class CancelToken;
@@ -31,10 +32,8 @@ namespace wph::provider::digitalocean {
 
 inline constexpr std::string_view default_endpoint = "https://api.digitalocean.com/v2";
 
-struct PollOptions {
-    std::chrono::milliseconds initial{1000};
-    std::chrono::milliseconds max{5000};
-};
+using provider::PollOptions;
+using provider::poll_delay;
 
 struct DropletCreate {
     std::string name;
@@ -52,7 +51,6 @@ struct DropletCreate {
 boost::json::object droplet_create_body(const DropletCreate &spec);
 // "message (id)" from {"id": "not_found", "message": "..."}; empty when absent.
 std::string error_message(const boost::json::value *body);
-std::chrono::milliseconds poll_delay(const PollOptions &poll, int polls_done);
 // true for "completed", false for "in-progress"; "errored" (or anything else)
 // throws WPH_EPROVIDER naming the action.
 bool action_finished(const boost::json::object &action);

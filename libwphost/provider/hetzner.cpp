@@ -3,10 +3,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <cmath>
 #include <functional>
 #include <initializer_list>
-#include <thread>
 #include <utility>
 
 #include "engine/error.hpp"
@@ -48,25 +46,6 @@ long long action_id(const json::object &action) {
     return it->value().get_int64();
 }
 
-// Sleeps `d`, waking every 50 ms to check the cancel token.
-void sleep_for(milliseconds d, const CancelToken *cancel) {
-    auto end = steady_clock::now() + d;
-    while (true) {
-        if (cancel) cancel->check("hetzner: waiting for an action");
-        auto now = steady_clock::now();
-        if (now >= end) return;
-        std::this_thread::sleep_for(std::min<steady_clock::duration>(end - now, milliseconds(50)));
-    }
-}
-
-long long positive_ms(const json::object &o, std::string_view key, long long dflt) {
-    auto it = o.find(key);
-    if (it == o.end()) return dflt;
-    if (!it->value().is_int64() || it->value().get_int64() <= 0)
-        raise(WPH_EINVALID, kProvider, "hetzner: \"poll." + std::string(key) + "\" must be a positive integer");
-    return it->value().get_int64();
-}
-
 }  // namespace
 
 // ---- pure helpers ----
@@ -82,12 +61,6 @@ std::string error_message(const json::value *body) {
     if (msg.empty()) return code;
     if (!code.empty()) msg += " (" + code + ")";
     return msg;
-}
-
-milliseconds poll_delay(const PollOptions &poll, int polls_done) {
-    double ms = static_cast<double>(poll.initial.count()) * std::pow(1.5, std::clamp(polls_done, 0, 60));
-    double cap = static_cast<double>(std::max(poll.max, poll.initial).count());
-    return milliseconds(static_cast<long long>(std::min(ms, cap)));
 }
 
 bool action_finished(const json::object &action) {
@@ -178,19 +151,8 @@ json::object server_create_body(const ServerCreate &spec) {
 Client::Client(http::ClientOptions options, PollOptions poll) : http_(std::move(options)), poll_(poll) {}
 
 Client Client::from_json(const json::object &config) {
-    auto opts = http::client_options_from_json(config, kProvider, std::string(default_endpoint));
-    std::string token = http::secret_from_json(config, "token", kProvider);
-    opts.secrets.push_back(token);
-    opts.default_headers.emplace_back("Authorization", "Bearer " + token);
-    opts.error_message = [](const http::Response &, const json::value *body) { return error_message(body); };
-    PollOptions poll;
-    if (auto it = config.find("poll"); it != config.end()) {
-        if (!it->value().is_object()) raise(WPH_EINVALID, kProvider, "hetzner: \"poll\" must be an object");
-        const auto &p = it->value().get_object();
-        poll.initial = milliseconds(positive_ms(p, "initial_ms", poll.initial.count()));
-        poll.max = milliseconds(positive_ms(p, "max_ms", poll.max.count()));
-    }
-    return Client(std::move(opts), poll);
+    return Client(bearer_client_options(config, kProvider, default_endpoint, &error_message),
+                  poll_options_from_json(config, kProvider));
 }
 
 json::object Client::list_all(std::string path, std::vector<std::pair<std::string, std::string>> query,
@@ -234,7 +196,7 @@ json::object Client::wait_until_done(json::object action, steady_clock::time_poi
                       ") still running at the deadline (progress " + progress + "%)");
         }
         auto wait = std::min<steady_clock::duration>(poll_delay(poll_, polls++), deadline - now);
-        sleep_for(duration_cast<milliseconds>(wait) + milliseconds(1), cancel);
+        sleep_for(duration_cast<milliseconds>(wait) + milliseconds(1), cancel, "hetzner: waiting for an action");
         action = get_action(action_id(action), cancel).at("action").as_object();
     }
     return action;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "provider/poll.hpp"
 
 namespace wph {
 class CancelToken;
@@ -30,10 +31,8 @@ namespace wph::provider::hetzner {
 
 inline constexpr std::string_view default_endpoint = "https://api.hetzner.cloud/v1";
 
-struct PollOptions {
-    std::chrono::milliseconds initial{1000};
-    std::chrono::milliseconds max{5000};
-};
+using provider::PollOptions;
+using provider::poll_delay;
 
 struct ServerCreate {
     std::string name;
@@ -54,8 +53,6 @@ struct ServerCreate {
 boost::json::object server_create_body(const ServerCreate &spec);
 // "message (code)" from {"error": {"code", "message"}}; empty when absent.
 std::string error_message(const boost::json::value *body);
-// The wait before poll n+1 (n >= 0 polls done): initial * 1.5^n, at most max.
-std::chrono::milliseconds poll_delay(const PollOptions &poll, int polls_done);
 // true for "success", false for "running"; "error" throws WPH_EPROVIDER with
 // the action's error code and message; anything else WPH_EPROVIDER too.
 bool action_finished(const boost::json::object &action);
