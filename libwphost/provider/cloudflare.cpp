@@ -1,5 +1,6 @@
 // Cloudflare DNS API client and its operations behind Provider.
 #include "provider/cloudflare.hpp"
+#include "provider/common.hpp"
 
 #include <arpa/inet.h>
 
@@ -22,13 +23,6 @@ namespace {
 constexpr const char *kProvider = "cloudflare";
 
 [[noreturn]] void invalid(std::string msg) { raise(WPH_EINVALID, kProvider, "cloudflare: " + std::move(msg)); }
-
-const json::object *as_obj(const json::value *v) { return v && v->is_object() ? &v->get_object() : nullptr; }
-
-std::string str_field(const json::object &o, std::string_view k) {
-    auto it = o.find(k);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);

@@ -22,21 +22,8 @@ constexpr const char *kProvider = "hetzner";
 
 std::string ids(long long id) { return std::to_string(id); }
 
-const json::object *as_obj(const json::value *v) { return v && v->is_object() ? &v->get_object() : nullptr; }
-
-std::string str_field(const json::object &o, std::string_view k) {
-    auto it = o.find(k);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
-
-// The object under `key` of an answer, or WPH_EPROVIDER when it is missing.
 json::object member(const json::value &doc, std::string_view key, std::string_view what) {
-    if (auto *o = as_obj(&doc)) {
-        auto it = o->find(key);
-        if (it != o->end() && it->value().is_object()) return it->value().get_object();
-    }
-    raise(WPH_EPROVIDER, kProvider, std::string("hetzner: ") + std::string(what) + ": the answer has no \"" +
-                                        std::string(key) + "\" object");
+    return provider::member(doc, key, what, kProvider);
 }
 
 long long action_id(const json::object &action) {

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "http/client.hpp"
-#include "provider/poll.hpp"
+#include "provider/common.hpp"
 
 namespace wph {
 class CancelToken;

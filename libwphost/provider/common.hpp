@@ -1,6 +1,7 @@
-// What the cloud clients share: a bearer-token HTTP client from a provider
-// configuration, and waiting for asynchronous actions (poll intervals that
-// grow, sleeps that wake for cancellation).
+// What the provider clients share: reading their JSON answers, a
+// bearer-token HTTP client from a provider configuration, and waiting for
+// asynchronous actions (poll intervals that grow, sleeps that wake for
+// cancellation).
 #pragma once
 
 #include <boost/json/fwd.hpp>
@@ -16,6 +17,15 @@ class CancelToken;
 }
 
 namespace wph::provider {
+
+// The object `v` holds, or nullptr.
+const boost::json::object *as_obj(const boost::json::value *v);
+// The string field `k` of `o`, or "" when it is missing or not a string.
+std::string str_field(const boost::json::object &o, std::string_view k);
+// The object under `key` of an answer, or WPH_EPROVIDER "<kind>: <what>: the
+// answer has no "<key>" object".
+boost::json::object member(const boost::json::value &doc, std::string_view key, std::string_view what,
+                           std::string_view kind);
 
 struct PollOptions {
     std::chrono::milliseconds initial{1000};

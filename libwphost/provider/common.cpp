@@ -1,4 +1,4 @@
-#include "provider/poll.hpp"
+#include "provider/common.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -12,6 +12,23 @@ namespace wph::provider {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+
+const boost::json::object *as_obj(const boost::json::value *v) { return v && v->is_object() ? &v->get_object() : nullptr; }
+
+std::string str_field(const boost::json::object &o, std::string_view k) {
+    auto it = o.find(k);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+boost::json::object member(const boost::json::value &doc, std::string_view key, std::string_view what,
+                           std::string_view kind) {
+    if (auto *o = as_obj(&doc)) {
+        auto it = o->find(key);
+        if (it != o->end() && it->value().is_object()) return it->value().get_object();
+    }
+    std::string k(kind);
+    raise(WPH_EPROVIDER, k, k + ": " + std::string(what) + ": the answer has no \"" + std::string(key) + "\" object");
+}
 
 milliseconds poll_delay(const PollOptions &poll, int polls_done) {
     double ms = static_cast<double>(poll.initial.count()) * std::pow(1.5, std::clamp(polls_done, 0, 60));
