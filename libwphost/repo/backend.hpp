@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,25 @@ namespace wph::repo {
 
 enum class FileType { config, key, snapshot, index, lock, pack };
 const char *file_type_dir(FileType t);  // "keys", "snapshots", ... ("" for config)
+
+// A file written front to back whose name is known only at the end: a pack,
+// named by the SHA-256 of its bytes. The bytes are written into space the
+// file hands out (no copy through an intermediate string), and a backend may
+// write them in the background while the caller goes on.
+class PendingFile {
+public:
+    // A file never committed is discarded; nothing of it stays visible.
+    virtual ~PendingFile() = default;
+    // Writable space for the next bytes; never empty. Throws the error of an
+    // earlier background write (WPH_EIO: disk full, ...).
+    virtual std::span<char> space() = 0;
+    // The first `n` bytes of the last space() now hold the file's next bytes.
+    virtual void produced(std::size_t n) = 0;
+    // Store the file durably and atomically under `name` (a file of that name
+    // that is already there has the same bytes and is kept). `done` runs
+    // once, possibly on another thread, with nullptr or the error.
+    virtual void commit(const std::string &name, std::function<void(std::exception_ptr)> done) = 0;
+};
 
 class Backend {
 public:
@@ -25,12 +46,21 @@ public:
     // The whole file, or `length` bytes from `offset` (length 0: to the end).
     // WPH_ENOTFOUND when missing, WPH_EIO on a short read.
     virtual std::string load(FileType t, const std::string &name, std::uint64_t offset = 0, std::uint64_t length = 0) = 0;
+    // `length` (> 0) bytes from `offset` into `out`, with load()'s errors.
+    // The default goes through load(); backends that can read in place do.
+    virtual void load_into(FileType t, const std::string &name, std::uint64_t offset, std::uint64_t length, char *out);
     virtual std::uint64_t size(FileType t, const std::string &name) = 0;
     virtual bool exists(FileType t, const std::string &name) = 0;
     virtual void remove(FileType t, const std::string &name) = 0;
     // Names of the files of a type whose names are 64 hex digits (others are
     // ignored, as restic ignores them), with their sizes.
     virtual void list(FileType t, const std::function<void(const std::string &name, std::uint64_t size)> &fn) = 0;
+    // Start a file to be written piece by piece. The default keeps it in
+    // memory and save()s it on commit.
+    virtual std::unique_ptr<PendingFile> create_pending(FileType t);
+    // Does list() see a file as soon as save() has returned, from any
+    // process? Locking skips restic's wait for slow listings when it does.
+    virtual bool immediate_listing() const { return false; }
 };
 
 // A repository in a local directory ("/path" or "local:/path").

@@ -1,5 +1,9 @@
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <cerrno>
 #include <dirent.h>
@@ -15,6 +19,7 @@
 
 #include "engine/error.hpp"
 #include "engine/job.hpp"
+#include "repo/buffer.hpp"
 #include "repo/ops.hpp"
 #include "repo/task_pool.hpp"
 
@@ -101,28 +106,202 @@ private:
     std::map<gid_t, std::string> groups_;
 };
 
-// Compresses, encrypts and stores chunks on worker threads while the
-// archiver goes on reading and chunking. The bounded queue caps the memory.
-class BlobSaver {
+// What the archiver hands to its worker threads: files to read, and chunks
+// to hash and store. Chunks go first (they hold buffers); a file's reader
+// gives its chunks away only while another worker has nothing to do, so
+// each core normally reads a file of its own, and the last large file of a
+// backup is still hashed and stored by every core.
+struct DirState;
+struct FileWork;
+
+struct ChunkTask {
+    FileWork *file = nullptr;
+    std::size_t index = 0;
+    Buffer buf;
+    std::size_t len = 0;
+};
+
+class Workers {
 public:
-    BlobSaver(Repository &repo, unsigned workers) : repo_(repo), pool_(workers, workers * 2) {}
-    void submit(std::string chunk, const Id &id) {
-        pool_.submit([this, chunk = std::move(chunk), id] {
-            if (auto n = repo_.save_blob(BlobType::data, chunk, id)) {
-                blobs_++;
-                bytes_ += n;
-            }
-        });
+    Workers(unsigned n, std::function<void(FileWork *)> read, std::function<void(ChunkTask &)> store)
+        : read_(std::move(read)), store_(std::move(store)) {
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
     }
-    // Wait until everything submitted is stored; rethrow a worker's error.
-    void wait_all() { pool_.wait_all(); }
-    std::uint64_t blobs_added() const { return blobs_.load(); }
-    std::uint64_t bytes_added() const { return bytes_.load(); }
+    ~Workers() {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (auto &t : threads_) t.join();
+    }
+    // Queue a file; waits while many are queued (bounding what the walker
+    // holds in memory). Rethrows a worker's error.
+    void add_file(FileWork *f) {
+        std::unique_lock<std::mutex> l(mu_);
+        space_.wait(l, [&] { return files_.size() < 4 * threads_.size() || error_; });
+        if (error_) std::rethrow_exception(error_);
+        files_.push_back(f);
+        cv_.notify_one();
+    }
+    void add_chunk(ChunkTask t) {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            chunks_.push_back(std::move(t));
+        }
+        cv_.notify_one();
+    }
+    // Is a worker waiting for work (and none queued for it)?
+    bool someone_idle() {
+        std::lock_guard<std::mutex> l(mu_);
+        return idle_ > chunks_.size();
+    }
+    // Run one queued chunk on the calling thread, if there is one.
+    bool help() {
+        ChunkTask t;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            if (chunks_.empty() || error_) return false;
+            t = std::move(chunks_.front());
+            chunks_.pop_front();
+            ++busy_;
+        }
+        execute([&] { store_(t); });
+        return true;
+    }
+    void wait_all() {
+        std::unique_lock<std::mutex> l(mu_);
+        done_.wait(l, [&] { return (files_.empty() && chunks_.empty() && busy_ == 0) || (error_ && busy_ == 0); });
+        if (error_) std::rethrow_exception(error_);
+    }
+    void check() {
+        std::lock_guard<std::mutex> l(mu_);
+        if (error_) std::rethrow_exception(error_);
+    }
+    void fail(std::exception_ptr e) {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            if (!error_) error_ = e;
+            files_.clear();
+            chunks_.clear();
+        }
+        space_.notify_all();
+        done_.notify_all();
+    }
 
 private:
-    Repository &repo_;
-    std::atomic<std::uint64_t> blobs_{0}, bytes_{0};
-    TaskPool pool_;  // last: joined before the counters go
+    template <class F> void execute(F &&f) {
+        bool ok = true;
+        try {
+            if (!failed()) f();
+        } catch (...) {
+            ok = false;
+            fail(std::current_exception());
+        }
+        (void)ok;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            --busy_;
+        }
+        done_.notify_all();
+    }
+    bool failed() {
+        std::lock_guard<std::mutex> l(mu_);
+        return error_ != nullptr;
+    }
+    void run() {
+        for (;;) {
+            ChunkTask chunk;
+            FileWork *file = nullptr;
+            {
+                std::unique_lock<std::mutex> l(mu_);
+                ++idle_;
+                cv_.wait(l, [&] { return stop_ || !chunks_.empty() || !files_.empty(); });
+                --idle_;
+                if (chunks_.empty() && files_.empty()) return;
+                if (!chunks_.empty()) {
+                    chunk = std::move(chunks_.front());
+                    chunks_.pop_front();
+                } else {
+                    file = files_.front();
+                    files_.pop_front();
+                    space_.notify_one();
+                }
+                ++busy_;
+            }
+            if (file) execute([&] { read_(file); });
+            else execute([&] { store_(chunk); });
+        }
+    }
+
+    std::function<void(FileWork *)> read_;
+    std::function<void(ChunkTask &)> store_;
+    std::mutex mu_;
+    std::condition_variable cv_, space_, done_;
+    std::deque<FileWork *> files_;
+    std::deque<ChunkTask> chunks_;
+    unsigned idle_ = 0, busy_ = 0;
+    bool stop_ = false;
+    std::exception_ptr error_;
+    std::vector<std::thread> threads_;
+};
+
+// Reusable chunk buffers: a chunk can reach 8 MiB, and one more read block
+// follows it in the buffer.
+class ChunkBuffers {
+public:
+    static constexpr std::size_t kBlock = 256 * 1024;
+    static constexpr std::size_t kCapacity = Chunker::kMaxSize + kBlock;
+    explicit ChunkBuffers(unsigned limit) : limit_(limit) {}
+    // A buffer, or an empty one when `limit` are out already and optional is set.
+    Buffer take(bool optional) {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            if (!free_.empty()) {
+                Buffer b = std::move(free_.back());
+                free_.pop_back();
+                return b;
+            }
+            if (optional && made_ >= limit_) return {};
+            ++made_;
+        }
+        return Buffer(kCapacity);
+    }
+    void give(Buffer b) {
+        if (!b) return;
+        std::lock_guard<std::mutex> l(mu_);
+        free_.push_back(std::move(b));
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<Buffer> free_;
+    unsigned made_ = 0;
+    const unsigned limit_;
+};
+
+// A directory whose tree is written once all its entries are complete: the
+// walker's hold, files still being read and subdirectories still open each
+// count one.
+struct DirState {
+    std::vector<Node> nodes;
+    std::vector<std::uint8_t> skip;  // entries that vanished or could not be read
+    std::atomic<std::size_t> pending{1};
+    DirState *parent = nullptr;
+    std::size_t slot = 0;
+    std::optional<Id> id;  // the tree's ID once written
+};
+
+struct FileWork {
+    DirState *dir = nullptr;
+    std::size_t slot = 0;
+    std::string path;
+    struct stat st{};
+    bool had_parent = false;  // the parent snapshot had a file here
+    std::atomic<std::size_t> pending{1};  // the reader's hold + chunks given away
+    std::mutex mu;
+    std::vector<Id> content;
+    std::uint64_t size = 0;
 };
 
 // Counts the files and bytes to back up, alongside the archiver, so
@@ -174,7 +353,8 @@ private:
 
 class Archiver {
 public:
-    Archiver(Repository &repo, const BackupOptions &opts, Job *job) : repo_(repo), opts_(opts), job_(job) {}
+    Archiver(Repository &repo, const BackupOptions &opts, Job *job)
+        : repo_(repo), opts_(opts), job_(job), buffers_(2 * TaskPool::cores() + 2) {}
 
     BackupResult run() {
         BackupResult res;
@@ -188,62 +368,67 @@ public:
         snap.tags = opts_.tags;
         snap.excludes = opts_.excludes;
 
-        std::vector<Node> root;
-        if (opts_.read) {
-            if (opts_.stdin_filename.empty() || opts_.stdin_filename.find('/') != std::string::npos)
-                raise(WPH_EINVALID, "repo", "stdin_filename must be a plain file name, got \"" + opts_.stdin_filename + "\"");
-            snap.paths = {"/" + opts_.stdin_filename};
-            root.push_back(stream_node());
-        } else {
-            if (opts_.paths.empty()) raise(WPH_EINVALID, "repo", "nothing to back up: no paths given");
-            // Like restic, a target is stored under its full path: the root tree
-            // holds "srv", whose tree holds "www", ..., down to the target.
-            for (auto &p : opts_.paths) {
-                auto clean = clean_path(p);
-                struct stat st{};
-                if (::lstat(clean.c_str(), &st) != 0)
-                    raise(errno == ENOENT ? WPH_ENOTFOUND : WPH_EIO, "repo", "cannot back up " + clean + ": " + errno_text(errno));
-                snap.paths.push_back(clean);
-                VNode *v = &vroot_;
-                std::size_t pos = 1;
-                while (clean != "/" && pos <= clean.size()) {
-                    auto next = clean.find('/', pos);
-                    if (next == std::string::npos) next = clean.size();
-                    auto name = clean.substr(pos, next - pos);
-                    auto &child = v->children[name];
-                    child.path = clean.substr(0, next);
-                    v = &child;
-                    pos = next + 1;
-                }
-                v->target = true;
-            }
-            std::sort(snap.paths.begin(), snap.paths.end());
-            snap.paths.erase(std::unique(snap.paths.begin(), snap.paths.end()), snap.paths.end());
-            load_parent(snap, host, res);
-            scanner_ = std::make_unique<Scanner>(snap.paths, opts_.excludes);
-            if (vroot_.target) {
-                snap.tree = save_dir("/", parent_tree_);
+        Workers workers(TaskPool::cores(), [this](FileWork *f) { read_file(f); }, [this](ChunkTask &t) { store_chunk(t); });
+        workers_ = &workers;
+        DirState *root = nullptr;
+        try {
+            if (opts_.read) {
+                if (opts_.stdin_filename.empty() || opts_.stdin_filename.find('/') != std::string::npos)
+                    raise(WPH_EINVALID, "repo", "stdin_filename must be a plain file name, got \"" + opts_.stdin_filename + "\"");
+                snap.paths = {"/" + opts_.stdin_filename};
+                root = new_dir(nullptr, 0);
+                root->nodes.push_back(stream_node());
+                root->skip.push_back(0);
+                root->pending++;
+                auto *f = new_file(root, 0, opts_.stdin_filename, false);
+                // The stream is read on this thread; its chunks are stored by the workers.
+                chunk_file(f, opts_.read, opts_.stdin_filename.c_str());
+                dir_entry_done(root);
             } else {
-                auto tree = encode_tree(save_virtual(vroot_, parent_tree_));
-                snap.tree = sha256(tree);
-                count_added(repo_.save_blob(BlobType::tree, tree, snap.tree));
+                if (opts_.paths.empty()) raise(WPH_EINVALID, "repo", "nothing to back up: no paths given");
+                // Like restic, a target is stored under its full path: the root tree
+                // holds "srv", whose tree holds "www", ..., down to the target.
+                for (auto &p : opts_.paths) {
+                    auto clean = clean_path(p);
+                    struct stat st{};
+                    if (::lstat(clean.c_str(), &st) != 0)
+                        raise(errno == ENOENT ? WPH_ENOTFOUND : WPH_EIO, "repo", "cannot back up " + clean + ": " + errno_text(errno));
+                    snap.paths.push_back(clean);
+                    VNode *v = &vroot_;
+                    std::size_t pos = 1;
+                    while (clean != "/" && pos <= clean.size()) {
+                        auto next = clean.find('/', pos);
+                        if (next == std::string::npos) next = clean.size();
+                        auto name = clean.substr(pos, next - pos);
+                        auto &child = v->children[name];
+                        child.path = clean.substr(0, next);
+                        v = &child;
+                        pos = next + 1;
+                    }
+                    v->target = true;
+                }
+                std::sort(snap.paths.begin(), snap.paths.end());
+                snap.paths.erase(std::unique(snap.paths.begin(), snap.paths.end()), snap.paths.end());
+                load_parent(snap, host, res);
+                scanner_ = std::make_unique<Scanner>(snap.paths, opts_.excludes);
+                root = vroot_.target ? walk_dir("/", parent_tree_, nullptr, 0) : walk_virtual(vroot_, parent_tree_, nullptr, 0);
             }
+            workers.wait_all();
+        } catch (...) {
+            workers.fail(std::current_exception());
+            throw;  // ~Workers joins the threads before the states go
         }
-        if (opts_.read) {
-            saver_.wait_all();
-            auto tree = encode_tree(root);
-            snap.tree = sha256(tree);
-            count_added(repo_.save_blob(BlobType::tree, tree, snap.tree));
+        if (!root || !root->id) raise(WPH_ERROR, "repo", "backup ended without its root tree");
+        snap.tree = *root->id;
+        {
+            std::lock_guard<std::mutex> l(stats_mu_);
+            res.stats = stats_;
         }
-        saver_.wait_all();
-        stats_.blobs_added += saver_.blobs_added();
-        stats_.bytes_added += saver_.bytes_added();
         if (job_) job_->report("saving index", 0, 0);
         repo_.flush();
         auto id = repo_.save_unpacked(FileType::snapshot, encode_snapshot(snap));
         res.snapshot_id = to_hex(id);
         res.snapshot = snap;
-        res.stats = stats_;
         return res;
     }
 
@@ -297,14 +482,67 @@ private:
         return out;
     }
 
-    std::vector<Node> save_virtual(const VNode &v, const std::optional<Id> &parent_tree) {
+    // ---- directories: trees are written when their last entry completes
+
+    DirState *new_dir(DirState *parent, std::size_t slot) {
+        dirs_.push_back(std::make_unique<DirState>());
+        auto *d = dirs_.back().get();
+        d->parent = parent;
+        d->slot = slot;
+        return d;
+    }
+
+    FileWork *new_file(DirState *dir, std::size_t slot, std::string path, bool had_parent) {
+        std::lock_guard<std::mutex> l(files_mu_);
+        files_.push_back(std::make_unique<FileWork>());
+        auto *f = files_.back().get();
+        f->dir = dir;
+        f->slot = slot;
+        f->path = std::move(path);
+        f->had_parent = had_parent;
+        return f;
+    }
+
+    // One entry of `d` is complete; the last one writes its tree.
+    void dir_entry_done(DirState *d) {
+        while (d && --d->pending == 0) {
+            std::vector<Node> nodes;
+            nodes.reserve(d->nodes.size());
+            for (std::size_t i = 0; i < d->nodes.size(); ++i)
+                if (!d->skip[i]) nodes.push_back(std::move(d->nodes[i]));
+            d->nodes = {};
+            d->skip = {};
+            auto tree = encode_tree(nodes);
+            Id id = sha256(tree);
+            count_added(repo_.save_blob(BlobType::tree, tree, id));
+            d->id = id;
+            if (d->parent) d->parent->nodes[d->slot].subtree = id;
+            d = d->parent;
+        }
+    }
+
+    // Start the entries that need more work, then let go of the walker's hold.
+    struct Pending {
+        std::vector<std::pair<std::size_t, FileWork *>> files;
+        std::vector<std::tuple<std::size_t, std::string, std::optional<Id>>> dirs;
+    };
+    void start(DirState *d, Pending &p) {
+        d->pending += p.files.size() + p.dirs.size();
+        for (auto &[slot, f] : p.files) workers_->add_file(f);
+        for (auto &[slot, path, sub] : p.dirs) walk_dir(path, sub, d, slot);
+        dir_entry_done(d);
+    }
+
+    DirState *walk_virtual(const VNode &v, const std::optional<Id> &parent_tree, DirState *parent, std::size_t slot) {
+        auto *d = new_dir(parent, slot);
         auto parent_nodes = load_nodes(parent_tree);
-        std::vector<Node> nodes;
+        Pending p;
+        std::vector<std::pair<std::size_t, std::pair<const VNode *, std::optional<Id>>>> virtuals;
         for (auto &[name, child] : v.children) {
             auto pit = parent_nodes.find(name);
             const Node *pn = pit == parent_nodes.end() ? nullptr : &pit->second;
             if (child.target) {
-                if (auto n = save_path(child.path, name, pn)) nodes.push_back(std::move(*n));
+                add_entry(d, child.path, name, pn, p);
                 continue;
             }
             struct stat st{};
@@ -314,19 +552,51 @@ private:
             n.type = NodeType::dir;
             std::optional<Id> sub;
             if (pn && pn->type == NodeType::dir) sub = pn->subtree;
-            auto tree = encode_tree(save_virtual(child, sub));
-            n.subtree = sha256(tree);
-            count_added(repo_.save_blob(BlobType::tree, tree, *n.subtree));
-            nodes.push_back(std::move(n));
+            virtuals.push_back({d->nodes.size(), {&child, sub}});
+            d->nodes.push_back(std::move(n));
+            d->skip.push_back(0);
         }
-        return nodes;
+        d->pending += p.files.size() + p.dirs.size() + virtuals.size();
+        for (auto &[s, f] : p.files) workers_->add_file(f);
+        for (auto &[s, path, sub] : p.dirs) walk_dir(path, sub, d, s);
+        for (auto &[s, vs] : virtuals) walk_virtual(*vs.first, vs.second, d, s);
+        dir_entry_done(d);
+        return d;
+    }
+
+    DirState *walk_dir(const std::string &path, const std::optional<Id> &parent_tree, DirState *parent, std::size_t slot) {
+        auto *d = new_dir(parent, slot);
+        auto parent_nodes = load_nodes(parent_tree);
+        std::vector<std::string> names;
+        DIR *dir = ::opendir(path.c_str());
+        if (!dir) {
+            add_error(path + ": " + errno_text(errno));
+        } else {
+            while (auto *e = ::readdir(dir)) {
+                std::string n = e->d_name;
+                if (n != "." && n != "..") names.push_back(n);
+            }
+            ::closedir(dir);
+        }
+        std::sort(names.begin(), names.end());
+        Pending p;
+        for (auto &n : names) {
+            auto pit = parent_nodes.find(n);
+            add_entry(d, path == "/" ? "/" + n : path + "/" + n, n, pit == parent_nodes.end() ? nullptr : &pit->second, p);
+        }
+        start(d, p);
+        return d;
     }
 
     void count_added(std::uint64_t n) {
-        if (n) {
-            stats_.blobs_added++;
-            stats_.bytes_added += n;
-        }
+        if (!n) return;
+        std::lock_guard<std::mutex> l(stats_mu_);
+        stats_.blobs_added++;
+        stats_.bytes_added += n;
+    }
+    void add_error(std::string e) {
+        std::lock_guard<std::mutex> l(stats_mu_);
+        stats_.errors.push_back(std::move(e));
     }
 
     bool excluded(const std::string &path) {
@@ -366,29 +636,49 @@ private:
         }
     }
 
-    std::optional<Node> save_path(const std::string &path, const std::string &name, const Node *parent) {
+    // Add the node for `path` to `d`; files to read and directories to walk
+    // go to `p`, to be started once the directory's entries are all known.
+    void add_entry(DirState *d, const std::string &path, const std::string &name, const Node *parent, Pending &p) {
         if (job_) job_->cancel_token().check("backup");
-        if (excluded(path)) return std::nullopt;
+        workers_->check();
+        if (excluded(path)) return;
         struct stat st{};
         if (::lstat(path.c_str(), &st) != 0) {
-            if (errno != ENOENT) stats_.errors.push_back(path + ": " + errno_text(errno));
-            return std::nullopt;  // vanished since the directory was listed
+            if (errno != ENOENT) add_error(path + ": " + errno_text(errno));
+            return;  // vanished since the directory was listed
         }
         Node n = base_node(name, st);
+        const std::size_t slot = d->nodes.size();
         switch (st.st_mode & S_IFMT) {
-        case S_IFREG:
+        case S_IFREG: {
             n.type = NodeType::file;
             n.links = st.st_nlink;
             n.size = static_cast<std::uint64_t>(st.st_size);
             read_xattrs(path, n);
-            if (!save_file(path, st, n, parent)) return std::nullopt;
+            {
+                std::lock_guard<std::mutex> l(stats_mu_);
+                stats_.bytes_total += n.size;
+            }
+            if (unchanged(st, parent)) {
+                n.content = parent->content;
+                std::lock_guard<std::mutex> l(stats_mu_);
+                stats_.files_unmodified++;
+                files_done_++;
+                bytes_done_ += n.size;
+            } else {
+                auto *f = new_file(d, slot, path, parent && parent->type == NodeType::file);
+                f->st = st;
+                p.files.push_back({slot, f});
+            }
             break;
+        }
         case S_IFDIR: {
             n.type = NodeType::dir;
             read_xattrs(path, n);
             std::optional<Id> parent_sub;
             if (parent && parent->type == NodeType::dir && parent->subtree) parent_sub = parent->subtree;
-            n.subtree = save_dir(path, parent_sub);
+            p.dirs.emplace_back(slot, path, parent_sub);
+            std::lock_guard<std::mutex> l(stats_mu_);
             stats_.dirs++;
             break;
         }
@@ -398,55 +688,35 @@ private:
             std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
             ssize_t l = ::readlink(path.c_str(), target.data(), target.size());
             if (l < 0) {
-                stats_.errors.push_back(path + ": " + errno_text(errno));
-                return std::nullopt;
+                add_error(path + ": " + errno_text(errno));
+                return;
             }
             target.resize(static_cast<std::size_t>(l));
             n.linktarget = target;
+            std::lock_guard<std::mutex> lk(stats_mu_);
             stats_.others++;
             break;
         }
         case S_IFBLK:
-        case S_IFCHR:
+        case S_IFCHR: {
             n.type = S_ISBLK(st.st_mode) ? NodeType::dev : NodeType::chardev;
             n.links = st.st_nlink;
             n.device = st.st_rdev;
+            std::lock_guard<std::mutex> l(stats_mu_);
             stats_.others++;
             break;
-        case S_IFIFO:
+        }
+        case S_IFIFO: {
             n.type = NodeType::fifo;
+            std::lock_guard<std::mutex> l(stats_mu_);
             stats_.others++;
             break;
+        }
         default:
-            return std::nullopt;  // sockets are not stored (as restic does)
+            return;  // sockets are not stored (as restic does)
         }
-        return n;
-    }
-
-    Id save_dir(const std::string &path, const std::optional<Id> &parent_tree) {
-        auto parent_nodes = load_nodes(parent_tree);
-        std::vector<std::string> names;
-        DIR *d = ::opendir(path.c_str());
-        if (!d) {
-            stats_.errors.push_back(path + ": " + errno_text(errno));
-        } else {
-            while (auto *e = ::readdir(d)) {
-                std::string n = e->d_name;
-                if (n != "." && n != "..") names.push_back(n);
-            }
-            ::closedir(d);
-        }
-        std::sort(names.begin(), names.end());
-        std::vector<Node> nodes;
-        for (auto &n : names) {
-            auto pit = parent_nodes.find(n);
-            auto child = save_path(path == "/" ? "/" + n : path + "/" + n, n, pit == parent_nodes.end() ? nullptr : &pit->second);
-            if (child) nodes.push_back(std::move(*child));
-        }
-        auto tree = encode_tree(nodes);
-        Id id = sha256(tree);
-        count_added(repo_.save_blob(BlobType::tree, tree, id));
-        return id;
+        d->nodes.push_back(std::move(n));
+        d->skip.push_back(0);
     }
 
     bool unchanged(const struct stat &st, const Node *p) {
@@ -457,43 +727,137 @@ private:
         return std::all_of(p->content.begin(), p->content.end(), [&](const Id &id) { return repo_.has_blob(BlobType::data, id); });
     }
 
-    bool save_file(const std::string &path, const struct stat &st, Node &n, const Node *parent) {
-        stats_.bytes_total += n.size;
-        if (unchanged(st, parent)) {
-            n.content = parent->content;
-            stats_.files_unmodified++;
-            files_done_++;
-            bytes_done_ += n.size;
-            return true;
-        }
-        current_bytes_ = 0;
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
-        if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    // ---- files: read and chunked on a worker
+
+    void read_file(FileWork *f) {
+        int fd = ::open(f->path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+        if (fd < 0 && errno == EPERM) fd = ::open(f->path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
-            if (errno != ENOENT) stats_.errors.push_back(path + ": " + errno_text(errno));
-            return false;
+            if (errno != ENOENT) add_error(f->path + ": " + errno_text(errno));
+            f->dir->skip[f->slot] = 1;
+            f->pending = 0;
+            dir_entry_done(f->dir);
+            return;
         }
-        std::uint64_t size = 0;
         try {
-            chunk_stream([&](char *buf, std::size_t cap) {
+            chunk_file(f, [&](char *buf, std::size_t cap) {
                 for (;;) {
                     ssize_t r = ::read(fd, buf, cap);
                     if (r >= 0) return static_cast<std::size_t>(r);
-                    if (errno != EINTR) raise(WPH_EIO, "repo", "cannot read " + path + ": " + errno_text(errno));
+                    if (errno != EINTR) raise(WPH_EIO, "repo", "cannot read " + f->path + ": " + errno_text(errno));
                 }
-            }, n.content, size, path.c_str());
+            }, f->path.c_str());
         } catch (...) {
             ::close(fd);
             throw;
         }
         ::close(fd);
+    }
+
+    // Read a stream through the chunker. Each chunk is hashed and stored
+    // here, or handed to an idle worker with its buffer.
+    template <class Read>
+    void chunk_file(FileWork *f, Read &&read, const char *what) {
+        Chunker ch = repo_.make_chunker();
+        Buffer buf = buffers_.take(false);
+        std::size_t len = 0;  // bytes in buf: the current chunk so far, then unscanned bytes
+        std::size_t scanned = 0;
+        bool eof = false;
+        struct Give {  // the buffer goes back on every way out
+            ChunkBuffers &pool;
+            Buffer &b;
+            ~Give() { pool.give(std::move(b)); }
+        } give{buffers_, buf};
+        for (;;) {
+            if (scanned == len) {
+                if (eof) {
+                    if (len == 0) break;
+                    // The last chunk ends where the stream does.
+                } else {
+                    if (job_) job_->cancel_token().check(std::string("backup of ") + what);
+                    // Up to the minimum chunk size nothing can cut, so read that much at once.
+                    std::size_t want = len < Chunker::kMinSize ? Chunker::kMinSize - len : ChunkBuffers::kBlock;
+                    want = std::min(want, ChunkBuffers::kCapacity - len);
+                    std::size_t got = read(buf.data() + len, want);
+                    if (got == 0) eof = true;
+                    len += got;
+                    f->size += got;
+                    if (got) bytes_read(got, what);
+                    continue;
+                }
+            } else {
+                bool cut = false;
+                scanned += ch.scan(reinterpret_cast<const std::uint8_t *>(buf.data()) + scanned, len - scanned, cut);
+                if (!cut) continue;
+            }
+            // A chunk: buf[0, scanned). The bytes after it start the next one.
+            std::size_t index;
+            {
+                std::lock_guard<std::mutex> l(f->mu);
+                index = f->content.size();
+                f->content.emplace_back();
+            }
+            const std::size_t rest = len - scanned;
+            Buffer next;
+            if (workers_->someone_idle() && (next = buffers_.take(true))) {
+                std::memcpy(next.data(), buf.data() + scanned, rest);
+                f->pending++;
+                workers_->add_chunk(ChunkTask{f, index, std::move(buf), scanned});
+                buf = std::move(next);
+            } else {
+                store(f, index, std::string_view(buf.data(), scanned));
+                std::memmove(buf.data(), buf.data() + scanned, rest);
+            }
+            len = rest;
+            scanned = 0;
+            if (eof && len == 0) break;
+        }
+        if (--f->pending == 0) file_done(f);
+    }
+
+    void store(FileWork *f, std::size_t index, std::string_view chunk) {
+        Id id = sha256(chunk);
+        count_added(repo_.save_blob(BlobType::data, chunk, id));
+        std::lock_guard<std::mutex> l(f->mu);
+        f->content[index] = id;
+    }
+
+    void store_chunk(ChunkTask &t) {
+        store(t.file, t.index, std::string_view(t.buf.data(), t.len));
+        buffers_.give(std::move(t.buf));
+        if (--t.file->pending == 0) file_done(t.file);
+    }
+
+    void file_done(FileWork *f) {
+        Node &n = f->dir->nodes[f->slot];
+        {
+            std::lock_guard<std::mutex> l(f->mu);
+            n.content = std::move(f->content);
+        }
         // The file may have changed while it was read: record what was read.
-        n.size = size;
-        files_done_++;
-        bytes_done_ += size;
-        current_bytes_ = 0;
-        (parent && parent->type == NodeType::file ? stats_.files_changed : stats_.files_new)++;
-        return true;
+        n.size = f->size;
+        {
+            std::lock_guard<std::mutex> l(stats_mu_);
+            (f->had_parent ? stats_.files_changed : stats_.files_new)++;
+            if (opts_.read) stats_.bytes_total += f->size;  // a stream's size is known only now
+            files_done_++;
+        }
+        dir_entry_done(f->dir);
+    }
+
+    void bytes_read(std::size_t got, const char *what) {
+        std::uint64_t done;
+        {
+            std::lock_guard<std::mutex> l(stats_mu_);
+            stats_.bytes_processed += got;
+            bytes_done_ += got;
+            done = bytes_done_;
+        }
+        if (!job_) return;
+        std::uint64_t files_total = scanner_ ? scanner_->files() : 0, bytes_total = scanner_ ? scanner_->bytes() : 0;
+        // Until the scan is complete the totals are only a lower bound.
+        if (scanner_ && !scanner_->done()) files_total = bytes_total = 0;
+        job_->report_files("backup", files_done_.load(), files_total, done, bytes_total, what);
     }
 
     Node stream_node() {
@@ -506,69 +870,25 @@ private:
         n.gid = ::getgid();
         n.user = names_.user(n.uid);
         n.group = names_.group(n.gid);
-        std::uint64_t size = 0;
-        chunk_stream(opts_.read, n.content, size, opts_.stdin_filename.c_str());
-        n.size = size;
-        stats_.files_new++;
-        stats_.bytes_total += size;
         return n;
-    }
-
-    // Read a stream through the chunker, saving each chunk as a data blob.
-    template <class Read>
-    void chunk_stream(Read &&read, std::vector<Id> &content, std::uint64_t &size, const char *what) {
-        Chunker ch = repo_.make_chunker();
-        std::string chunk;
-        chunk.reserve(Chunker::kMinSize * 2);
-        if (read_buf_.empty()) read_buf_.resize(1u << 20);  // one buffer for all files
-        std::string &buf = read_buf_;
-        auto emit = [&] {
-            Id id = sha256(chunk);
-            content.push_back(id);
-            std::string full;
-            full.swap(chunk);
-            chunk.reserve(Chunker::kMinSize * 2);
-            saver_.submit(std::move(full), id);
-        };
-        for (;;) {
-            if (job_) job_->cancel_token().check(std::string("backup of ") + what);
-            std::size_t got = read(buf.data(), buf.size());
-            if (got == 0) break;
-            size += got;
-            stats_.bytes_processed += got;
-            current_bytes_ += got;
-            std::size_t off = 0;
-            while (off < got) {
-                bool cut = false;
-                std::size_t n = ch.scan(reinterpret_cast<const std::uint8_t *>(buf.data()) + off, got - off, cut);
-                chunk.append(buf.data() + off, n);
-                off += n;
-                if (cut) emit();
-            }
-            progress(what);
-        }
-        if (!chunk.empty()) emit();
-    }
-
-    void progress(const char *item) {
-        if (!job_) return;
-        std::uint64_t files_total = scanner_ ? scanner_->files() : 0, bytes_total = scanner_ ? scanner_->bytes() : 0;
-        // Until the scan is complete the totals are only a lower bound.
-        if (scanner_ && !scanner_->done()) files_total = bytes_total = 0;
-        job_->report_files("backup", files_done_, files_total, bytes_done_ + current_bytes_, bytes_total, item);
     }
 
     Repository &repo_;
     const BackupOptions &opts_;
     Job *job_;
     NameCache names_;
+    std::mutex stats_mu_;
     BackupStats stats_;
+    std::uint64_t bytes_done_ = 0;
+    std::atomic<std::uint64_t> files_done_{0};
     std::optional<Id> parent_tree_;
     VNode vroot_;
-    BlobSaver saver_{repo_, TaskPool::cores()};
     std::unique_ptr<Scanner> scanner_;
-    std::uint64_t files_done_ = 0, bytes_done_ = 0, current_bytes_ = 0;
-    std::string read_buf_;
+    ChunkBuffers buffers_;
+    std::deque<std::unique_ptr<DirState>> dirs_;  // only the walker adds
+    std::mutex files_mu_;
+    std::deque<std::unique_ptr<FileWork>> files_;
+    Workers *workers_ = nullptr;
 };
 
 }  // namespace

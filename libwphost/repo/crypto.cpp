@@ -57,26 +57,6 @@ const Algorithms &algorithms() {
     return algs;
 }
 
-struct CipherCtx {
-    EVP_CIPHER_CTX *p = EVP_CIPHER_CTX_new();
-    CipherCtx() {
-        if (!p) openssl_fail("EVP_CIPHER_CTX_new");
-    }
-    ~CipherCtx() { EVP_CIPHER_CTX_free(p); }
-    CipherCtx(const CipherCtx &) = delete;
-    CipherCtx &operator=(const CipherCtx &) = delete;
-};
-
-struct MacCtx {
-    EVP_MAC_CTX *p;
-    explicit MacCtx(EVP_MAC *mac) : p(EVP_MAC_CTX_new(mac)) {
-        if (!p) openssl_fail("EVP_MAC_CTX_new");
-    }
-    ~MacCtx() { EVP_MAC_CTX_free(p); }
-    MacCtx(const MacCtx &) = delete;
-    MacCtx &operator=(const MacCtx &) = delete;
-};
-
 constexpr std::size_t kIvSize = 16;
 // Poly1305 r clamp (top 4 bits of bytes 3,7,11,15 and low 2 bits of 4,8,12 cleared).
 constexpr std::uint8_t kClamp[16] = {0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f,
@@ -94,47 +74,6 @@ bool all_zero(const std::uint8_t *p, std::size_t n) {
     std::uint8_t acc = 0;
     for (std::size_t i = 0; i < n; ++i) acc |= p[i];
     return acc == 0;
-}
-
-// Poly1305-AES: one-time key r (clamped) || AES128(mac_k, iv), over `data`.
-void poly1305_aes(const MasterKey &key, const std::uint8_t *iv, const std::uint8_t *data, std::size_t n,
-                  std::uint8_t tag[kMacSize]) {
-    const Algorithms &algs = algorithms();
-    std::uint8_t otk[32];
-    for (int i = 0; i < 16; ++i) otk[i] = key.mac_r[i] & kClamp[i];
-
-    {
-        CipherCtx c;
-        int len = 0;
-        if (EVP_EncryptInit_ex2(c.p, algs.ecb, key.mac_k.data(), nullptr, nullptr) != 1 ||
-            EVP_CIPHER_CTX_set_padding(c.p, 0) != 1 || EVP_EncryptUpdate(c.p, otk + 16, &len, iv, 16) != 1 ||
-            len != 16)
-            openssl_fail("AES-128 of the nonce");
-    }
-
-    MacCtx m(algs.poly);
-    bool ok = EVP_MAC_init(m.p, otk, sizeof otk, nullptr) == 1;
-    for (std::size_t off = 0; ok && off < n; off += kMaxStep)
-        ok = EVP_MAC_update(m.p, data + off, std::min(kMaxStep, n - off)) == 1;
-    std::size_t outl = 0;
-    if (ok) ok = EVP_MAC_final(m.p, tag, &outl, kMacSize) == 1 && outl == kMacSize;
-    OPENSSL_cleanse(otk, sizeof otk);
-    if (!ok) openssl_fail("Poly1305");
-}
-
-// AES-256-CTR with the whole IV as the initial 128-bit big-endian counter
-// (OpenSSL's CTR mode increments exactly like Go's cipher.NewCTR).
-void aes_ctr(const MasterKey &key, const std::uint8_t *iv, const std::uint8_t *in, std::size_t n,
-             std::uint8_t *out) {
-    const Algorithms &algs = algorithms();
-    CipherCtx c;
-    if (EVP_EncryptInit_ex2(c.p, algs.ctr, key.encrypt.data(), iv, nullptr) != 1) openssl_fail("AES-256-CTR init");
-    for (std::size_t off = 0; off < n; off += kMaxStep) {
-        int step = int(std::min(kMaxStep, n - off));
-        int len = 0;
-        if (EVP_EncryptUpdate(c.p, out + off, &len, in + off, step) != 1 || len != step)
-            openssl_fail("AES-256-CTR");
-    }
 }
 
 }  // namespace
@@ -222,17 +161,87 @@ MasterKey random_master_key() {
     return k;
 }
 
+StreamCipher::StreamCipher() : ctr_(EVP_CIPHER_CTX_new()), ecb_(EVP_CIPHER_CTX_new()), mac_(EVP_MAC_CTX_new(algorithms().poly)) {
+    if (!ctr_ || !ecb_ || !mac_) {
+        EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX *>(ctr_));
+        EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX *>(ecb_));
+        EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX *>(mac_));
+        openssl_fail("cipher contexts");
+    }
+}
+
+StreamCipher::~StreamCipher() {
+    EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX *>(ctr_));
+    EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX *>(ecb_));
+    EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX *>(mac_));
+}
+
+void StreamCipher::begin(const MasterKey &key, const std::uint8_t *iv) {
+    const Algorithms &algs = algorithms();
+    auto *ctr = static_cast<EVP_CIPHER_CTX *>(ctr_);
+    auto *ecb = static_cast<EVP_CIPHER_CTX *>(ecb_);
+    // AES-256-CTR with the whole IV as the initial 128-bit big-endian counter
+    // (OpenSSL's CTR mode increments exactly like Go's cipher.NewCTR).
+    if (EVP_EncryptInit_ex2(ctr, algs.ctr, key.encrypt.data(), iv, nullptr) != 1) openssl_fail("AES-256-CTR init");
+    // Poly1305-AES: one-time key r (clamped) || AES128(mac_k, iv).
+    std::uint8_t otk[32];
+    for (int i = 0; i < 16; ++i) otk[i] = key.mac_r[i] & kClamp[i];
+    int len = 0;
+    bool ok = EVP_EncryptInit_ex2(ecb, algs.ecb, key.mac_k.data(), nullptr, nullptr) == 1 &&
+              EVP_CIPHER_CTX_set_padding(ecb, 0) == 1 && EVP_EncryptUpdate(ecb, otk + 16, &len, iv, 16) == 1 && len == 16;
+    ok = ok && EVP_MAC_init(static_cast<EVP_MAC_CTX *>(mac_), otk, sizeof otk, nullptr) == 1;
+    OPENSSL_cleanse(otk, sizeof otk);
+    if (!ok) openssl_fail("Poly1305-AES init");
+}
+
+void StreamCipher::authenticate(const std::uint8_t *ct, std::size_t n) {
+    for (std::size_t off = 0; off < n; off += kMaxStep)
+        if (EVP_MAC_update(static_cast<EVP_MAC_CTX *>(mac_), ct + off, std::min(kMaxStep, n - off)) != 1)
+            openssl_fail("Poly1305");
+}
+
+void StreamCipher::decrypt(const std::uint8_t *ct, std::uint8_t *out, std::size_t n) {
+    for (std::size_t off = 0; off < n; off += kMaxStep) {
+        int step = int(std::min(kMaxStep, n - off));
+        int len = 0;
+        if (EVP_EncryptUpdate(static_cast<EVP_CIPHER_CTX *>(ctr_), out + off, &len, ct + off, step) != 1 || len != step)
+            openssl_fail("AES-256-CTR");
+    }
+}
+
+void StreamCipher::encrypt(const std::uint8_t *in, std::uint8_t *out, std::size_t n) {
+    decrypt(in, out, n);  // CTR mode: the same operation both ways
+    authenticate(out, n);
+}
+
+void StreamCipher::tag(std::uint8_t out[16]) {
+    std::size_t outl = 0;
+    if (EVP_MAC_final(static_cast<EVP_MAC_CTX *>(mac_), out, &outl, kMacSize) != 1 || outl != kMacSize)
+        openssl_fail("Poly1305");
+}
+
+StreamCipher &thread_cipher() {
+    static thread_local StreamCipher c;
+    return c;
+}
+
+void random_iv(std::uint8_t iv[16]) {
+    do {
+        random_bytes(iv, kIvSize);
+    } while (all_zero(iv, kIvSize));
+}
+
 void seal_append(const MasterKey &key, const void *plaintext, std::size_t n, std::string &out) {
     const std::size_t base = out.size();
     out.resize(base + kIvSize + n + kMacSize);
     auto *iv = reinterpret_cast<std::uint8_t *>(out.data() + base);
-    do {
-        random_bytes(iv, kIvSize);
-    } while (all_zero(iv, kIvSize));  // restic refuses a zero nonce
+    random_iv(iv);
     std::uint8_t *ct = iv + kIvSize;
     try {
-        aes_ctr(key, iv, static_cast<const std::uint8_t *>(plaintext), n, ct);
-        poly1305_aes(key, iv, ct, n, ct + n);
+        auto &c = thread_cipher();
+        c.begin(key, iv);
+        c.encrypt(static_cast<const std::uint8_t *>(plaintext), ct, n);
+        c.tag(ct + n);
     } catch (...) {
         out.resize(base);
         throw;
@@ -252,10 +261,13 @@ std::optional<std::string> open(const MasterKey &key, std::string_view sealed) {
     const std::uint8_t *ct = iv + kIvSize;
     const std::size_t n = sealed.size() - kIvSize - kMacSize;
     std::uint8_t tag[kMacSize];
-    poly1305_aes(key, iv, ct, n, tag);
+    auto &c = thread_cipher();
+    c.begin(key, iv);
+    c.authenticate(ct, n);
+    c.tag(tag);
     if (CRYPTO_memcmp(tag, ct + n, kMacSize) != 0) return std::nullopt;
     std::string plain(n, '\0');
-    aes_ctr(key, iv, ct, n, reinterpret_cast<std::uint8_t *>(plain.data()));
+    c.decrypt(ct, reinterpret_cast<std::uint8_t *>(plain.data()), n);
     return plain;
 }
 

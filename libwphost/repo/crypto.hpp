@@ -45,6 +45,34 @@ MasterKey random_master_key();
 
 constexpr std::size_t kCryptoOverhead = 32;  // IV (16) + MAC (16)
 
+// restic's AES-256-CTR + Poly1305-AES over a stream of pieces, for sealing a
+// blob straight into a pack's buffers and opening one without copies. One
+// object keeps its OpenSSL contexts across messages: use one per thread
+// (thread_cipher()).
+class StreamCipher {
+public:
+    StreamCipher();
+    ~StreamCipher();
+    StreamCipher(const StreamCipher &) = delete;
+    StreamCipher &operator=(const StreamCipher &) = delete;
+    // Start a message with this IV (16 bytes, not all zero).
+    void begin(const MasterKey &key, const std::uint8_t *iv);
+    // Encrypt the next n bytes into out (may equal in) and authenticate them.
+    void encrypt(const std::uint8_t *in, std::uint8_t *out, std::size_t n);
+    // Authenticate n more bytes of ciphertext without decrypting them.
+    void authenticate(const std::uint8_t *ct, std::size_t n);
+    // Decrypt the next n bytes (already authenticated) into out.
+    void decrypt(const std::uint8_t *ct, std::uint8_t *out, std::size_t n);
+    // The MAC of everything authenticated since begin().
+    void tag(std::uint8_t out[16]);
+
+private:
+    void *ctr_, *ecb_, *mac_;
+};
+StreamCipher &thread_cipher();
+// A fresh random IV, never all zero (restic refuses a zero nonce).
+void random_iv(std::uint8_t iv[16]);
+
 // IV || AES-256-CTR(plaintext) || Poly1305-AES(ciphertext), with a fresh random non-zero IV.
 std::string seal(const MasterKey &key, std::string_view plaintext);
 // Append the sealed form to `out` (avoids a copy for pack building).

@@ -8,8 +8,10 @@
 #include <thread>
 #include <unistd.h>
 #include <zstd.h>
+#include <openssl/crypto.h>
 
 #include "engine/error.hpp"
+#include "repo/buffer.hpp"
 
 namespace wph::repo {
 
@@ -72,6 +74,25 @@ std::optional<std::string> zstd_decompress(std::string_view in, std::size_t hint
 
 int zstd_level(Compression c) { return c == Compression::max ? 11 : 3; }
 
+// Compress into the calling thread's scratch buffer, with its reused context
+// (a new context per blob allocates and faults in its tables every time).
+std::string_view zstd_compress_scratch(std::string_view in, int level) {
+    struct Ctx {
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        ~Ctx() { ZSTD_freeCCtx(c); }
+    };
+    static thread_local Ctx ctx;
+    static thread_local Buffer scratch;
+    if (!ctx.c) raise(WPH_ENOMEM, "repo", "zstd: cannot create a compression context");
+    const std::size_t bound = ZSTD_compressBound(in.size());
+    if (scratch.capacity() < bound) scratch = Buffer(bound);
+    ZSTD_CCtx_setParameter(ctx.c, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(ctx.c, ZSTD_c_checksumFlag, 0);
+    std::size_t n = ZSTD_compress2(ctx.c, scratch.data(), bound, in.data(), in.size());
+    if (ZSTD_isError(n)) raise(WPH_ERROR, "repo", std::string("zstd: ") + ZSTD_getErrorName(n));
+    return {scratch.data(), n};
+}
+
 void le32(std::string &out, std::uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -80,11 +101,46 @@ constexpr std::size_t kMaxUnpacked = 256u << 20;
 
 }  // namespace
 
-// A pack being filled with blobs of one type.
+// A pack being filled with blobs of one type, written into the backend's
+// pending file as it grows and hashed on the way (its name is its SHA-256).
 struct Repository::Packer {
-    BlobType type;
-    std::string bytes;
+    BlobType type = BlobType::data;
+    std::unique_ptr<PendingFile> file;
+    Sha256 hash;
+    std::uint64_t size = 0;
     std::vector<PackEntry> entries;
+
+    // Pieces small enough to stay in the CPU cache between encrypting and hashing.
+    static constexpr std::size_t kPiece = 128 * 1024;
+
+    void put(const void *data, std::size_t n) {
+        auto *p = static_cast<const char *>(data);
+        while (n > 0) {
+            auto s = file->space();
+            std::size_t k = std::min(n, s.size());
+            std::memcpy(s.data(), p, k);
+            wrote(s.data(), k);
+            p += k;
+            n -= k;
+        }
+    }
+    void put_encrypted(StreamCipher &c, const std::uint8_t *p, std::size_t n) {
+        while (n > 0) {
+            auto s = file->space();
+            std::size_t k = std::min({n, s.size(), kPiece});
+            c.encrypt(p, reinterpret_cast<std::uint8_t *>(s.data()), k);
+            wrote(s.data(), k);
+            p += k;
+            n -= k;
+        }
+    }
+
+private:
+    void wrote(const char *p, std::size_t k) {
+        hash.update(p, k);
+        file->produced(k);
+        size += k;
+    }
 };
 
 Repository::Repository(std::unique_ptr<Backend> be) : be_(std::move(be)) {}
@@ -93,6 +149,9 @@ Repository::~Repository() {
         unlock();
     } catch (...) {
     }
+    // Packs still being stored call back into this object.
+    std::unique_lock<std::mutex> l(mu_);
+    committed_.wait(l, [&] { return committing_ == 0; });
 }
 
 std::unique_ptr<Repository> Repository::init(std::unique_ptr<Backend> be, const std::string &password,
@@ -297,6 +356,52 @@ std::string Repository::open_blob(const PackEntry &e, std::string_view stored, c
     return std::move(*plain);
 }
 
+BlobScratch::~BlobScratch() { ZSTD_freeDCtx(static_cast<ZSTD_DCtx *>(dctx)); }
+
+std::string_view Repository::open_blob_in(const PackEntry &e, char *stored, BlobScratch &s, const std::string &where) {
+    auto what = [&] { return std::string(blob_type_name(e.type)) + " blob " + to_hex(e.id) + " in " + where; };
+    if (e.length < kCryptoOverhead) corrupt(what() + " is too short to be encrypted (damaged index)");
+    auto *iv = reinterpret_cast<std::uint8_t *>(stored);
+    auto *ct = iv + 16;
+    const std::size_t n = e.length - kCryptoOverhead;
+    bool zero_iv = std::all_of(iv, iv + 16, [](std::uint8_t b) { return b == 0; });
+    auto &c = thread_cipher();
+    std::uint8_t tag[16];
+    if (!zero_iv) {
+        c.begin(key_, iv);
+        c.authenticate(ct, n);
+        c.tag(tag);
+    }
+    if (zero_iv || CRYPTO_memcmp(tag, ct + n, 16) != 0) corrupt(what() + " fails its MAC (damaged)");
+    c.decrypt(ct, ct, n);
+    std::string_view plain(reinterpret_cast<char *>(ct), n);
+    if (e.uncompressed_length) {
+        if (!s.dctx && !(s.dctx = ZSTD_createDCtx())) raise(WPH_ENOMEM, "repo", "zstd: cannot create a decompression context");
+        if (s.plain.capacity() < e.uncompressed_length) s.plain = Buffer(e.uncompressed_length);
+        std::size_t r = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx *>(s.dctx), s.plain.data(), e.uncompressed_length, plain.data(), plain.size());
+        if (ZSTD_isError(r) || r != e.uncompressed_length) corrupt(what() + " has damaged compressed data");
+        plain = std::string_view(s.plain.data(), r);
+    }
+    if (sha256(plain) != e.id) corrupt(what() + " does not match its ID (damaged)");
+    return plain;
+}
+
+std::string_view Repository::load_blob_in(BlobType t, const Id &id, BlobScratch &s) {
+    auto loc = lookup(t, id);
+    if (!loc) {
+        auto errs = index_errors();
+        corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " is not in the index" +
+                (errs.empty() ? std::string() : " (the index is damaged: " + errs.front() + ")"));
+    }
+    auto pack = to_hex(loc->pack);
+    if (loc->entry.length < kCryptoOverhead)
+        corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " has a stored length of " +
+                std::to_string(loc->entry.length) + " bytes in the index of pack " + pack + " (damaged index)");
+    if (s.raw.capacity() < loc->entry.length) s.raw = Buffer(loc->entry.length);
+    be_->load_into(FileType::pack, pack, loc->entry.offset, loc->entry.length, s.raw.data());
+    return open_blob_in(loc->entry, s.raw.data(), s, "pack data/" + pack.substr(0, 2) + "/" + pack);
+}
+
 std::vector<PackEntry> Repository::open_pack_header(std::string_view sealed) {
     auto plain = repo::open(key_, sealed);
     if (!plain) corrupt("pack header fails its MAC (damaged)");
@@ -322,75 +427,84 @@ std::string Repository::load_blob(BlobType t, const Id &id) {
 std::uint64_t Repository::save_blob(BlobType t, std::string_view plaintext, const Id &id) {
     {
         std::lock_guard<std::mutex> l(mu_);
+        if (write_error_) std::rethrow_exception(write_error_);
         auto &m = t == BlobType::tree ? tree_ : data_;
         auto &pending = t == BlobType::tree ? pending_tree_ : pending_data_;
         if (m.count(id) || !pending.insert(id).second) return 0;
     }
-    // Compress and encrypt outside the lock: this is where the CPU goes.
+    return store_blob(t, plaintext, id);
+}
+
+void Repository::repack_blob(BlobType t, std::string_view plaintext, const Id &id) { store_blob(t, plaintext, id); }
+
+std::unique_ptr<Repository::Packer> Repository::take_packer(BlobType t) {
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        auto &idle = idle_[static_cast<int>(t)];
+        if (!idle.empty()) {
+            auto p = std::move(idle.back());
+            idle.pop_back();
+            return p;
+        }
+    }
+    auto p = std::make_unique<Packer>();
+    p->type = t;
+    p->file = be_->create_pending(FileType::pack);
+    return p;
+}
+
+// Compress (v2) and seal the blob straight into the pack: IV, ciphertext,
+// MAC. The CPU work runs on the calling thread, outside the lock.
+void Repository::append_blob(Packer &p, BlobType t, std::string_view plaintext, const Id &id) {
     PackEntry e;
     e.type = t;
     e.id = id;
-    std::string sealed = seal_blob(t, plaintext, e);
-    auto stored = e.length;
-    add_to_packer(e, std::move(sealed));
+    e.offset = static_cast<std::uint32_t>(p.size);
+    std::string_view body = plaintext;
+    e.uncompressed_length = 0;
+    if (config_.version >= 2 && !plaintext.empty() && (t == BlobType::tree || compression_ != Compression::off)) {
+        body = zstd_compress_scratch(plaintext, zstd_level(compression_));
+        e.uncompressed_length = static_cast<std::uint32_t>(plaintext.size());
+    }
+    std::uint8_t iv[16], tag[16];
+    random_iv(iv);
+    auto &c = thread_cipher();
+    c.begin(key_, iv);
+    p.put(iv, sizeof iv);
+    p.put_encrypted(c, reinterpret_cast<const std::uint8_t *>(body.data()), body.size());
+    c.tag(tag);
+    p.put(tag, sizeof tag);
+    e.length = static_cast<std::uint32_t>(p.size - e.offset);
+    p.entries.push_back(e);
+}
+
+std::uint64_t Repository::store_blob(BlobType t, std::string_view plaintext, const Id &id) {
+    auto p = take_packer(t);
+    const std::uint64_t before = p->size;
+    try {
+        append_blob(*p, t, plaintext, id);
+    } catch (...) {
+        drop_packer(std::move(p), &id);
+        throw;
+    }
+    const std::uint64_t stored = p->size - before;
+    if (p->size >= pack_size_ || p->entries.size() >= 300000) {
+        finish_pack(std::move(p));
+    } else {
+        std::lock_guard<std::mutex> l(mu_);
+        idle_[static_cast<int>(t)].push_back(std::move(p));
+    }
     return stored;
 }
 
-std::string Repository::seal_blob(BlobType t, std::string_view plaintext, PackEntry &e) {
-    std::string sealed;
-    bool compress = config_.version >= 2 && !plaintext.empty() &&
-                    (t == BlobType::tree || compression_ != Compression::off);
-    if (compress) {
-        sealed = seal(key_, zstd_compress(plaintext, zstd_level(compression_)));
-        e.uncompressed_length = static_cast<std::uint32_t>(plaintext.size());
-    } else {
-        sealed = seal(key_, plaintext);
-        e.uncompressed_length = 0;
-    }
-    e.length = static_cast<std::uint32_t>(sealed.size());
-    return sealed;
-}
-
-void Repository::add_to_packer(PackEntry e, std::string sealed) {
-    std::unique_ptr<Packer> full;
-    {
-        std::lock_guard<std::mutex> l(mu_);
-        auto &p = packer_[static_cast<int>(e.type)];
-        if (!p) {
-            p = std::make_unique<Packer>(Packer{e.type, {}, {}});
-            // One allocation for the whole pack: growing by doubling would
-            // briefly hold twice its size.
-            p->bytes.reserve(std::min<std::size_t>(pack_size_ + (1u << 20), 64u << 20));
-        }
-        e.offset = static_cast<std::uint32_t>(p->bytes.size());
-        p->bytes += sealed;
-        p->entries.push_back(e);
-        if (p->bytes.size() >= pack_size_ || p->entries.size() >= 300000) full = std::move(p);
-    }
-    if (full) finish_pack(std::move(full));
-}
-
-void Repository::repack_blob(BlobType t, std::string_view plaintext, const Id &id) {
-    PackEntry e;
-    e.type = t;
-    e.id = id;
-    std::string sealed = seal_blob(t, plaintext, e);
-    add_to_packer(e, std::move(sealed));
-}
-
-std::vector<IndexPack> Repository::finish_packs() {
-    std::unique_ptr<Packer> open[2];
-    {
-        std::lock_guard<std::mutex> l(mu_);
-        open[0] = std::move(packer_[0]);
-        open[1] = std::move(packer_[1]);
-    }
-    for (auto &p : open)
-        if (p && !p->entries.empty()) finish_pack(std::move(p));
+// A pack that cannot be finished is discarded with what it held: its blobs
+// are no longer pending, so a later save writes them again.
+void Repository::drop_packer(std::unique_ptr<Packer> p, const Id *also) {
     std::lock_guard<std::mutex> l(mu_);
-    auto packs = std::move(unindexed_);
-    unindexed_.clear();
-    return packs;
+    auto &pending = p->type == BlobType::tree ? pending_tree_ : pending_data_;
+    for (auto &e : p->entries) pending.erase(e.id);
+    if (also) pending.erase(*also);
+    p.reset();
 }
 
 std::vector<std::pair<std::string, IndexFile>> Repository::load_index_files() {
@@ -407,19 +521,82 @@ std::vector<std::pair<std::string, IndexFile>> Repository::load_index_files() {
 }
 
 void Repository::finish_pack(std::unique_ptr<Packer> p) {
-    std::string header = seal(key_, encode_pack_header(p->entries));
-    p->bytes += header;
-    le32(p->bytes, static_cast<std::uint32_t>(header.size()));
-    Id id = sha256(p->bytes);
-    be_->save(FileType::pack, to_hex(id), p->bytes);
-    std::lock_guard<std::mutex> l(mu_);
-    auto &m = p->type == BlobType::tree ? tree_ : data_;
-    auto &pending = p->type == BlobType::tree ? pending_tree_ : pending_data_;
-    for (auto &e : p->entries) {
-        m.emplace(e.id, BlobLocation{id, e});
-        pending.erase(e.id);
+    try {
+        std::string header = seal(key_, encode_pack_header(p->entries));
+        std::string len;
+        le32(len, static_cast<std::uint32_t>(header.size()));
+        p->put(header.data(), header.size());
+        p->put(len.data(), len.size());
+    } catch (...) {
+        drop_packer(std::move(p), nullptr);
+        throw;
     }
-    unindexed_.push_back(IndexPack{id, std::move(p->entries)});
+    const Id id = p->hash.finish();
+    const BlobType type = p->type;
+    auto file = std::move(p->file);
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        ++committing_;
+    }
+    // The blobs become visible in the index only once the pack is stored.
+    auto done = [this, id, type, entries = std::move(p->entries)](std::exception_ptr err) mutable {
+        std::lock_guard<std::mutex> l(mu_);
+        auto &m = type == BlobType::tree ? tree_ : data_;
+        auto &pending = type == BlobType::tree ? pending_tree_ : pending_data_;
+        for (auto &e : entries) {
+            if (!err) m.emplace(e.id, BlobLocation{id, e});
+            pending.erase(e.id);
+        }
+        if (err) {
+            if (!write_error_) write_error_ = err;
+        } else {
+            unindexed_.push_back(IndexPack{id, std::move(entries)});
+        }
+        --committing_;
+        committed_.notify_all();
+    };
+    try {
+        file->commit(to_hex(id), done);
+    } catch (...) {
+        done(std::current_exception());
+        throw;
+    }
+}
+
+void Repository::wait_packs(bool rethrow) {
+    std::unique_lock<std::mutex> l(mu_);
+    committed_.wait(l, [&] { return committing_ == 0; });
+    if (write_error_ && rethrow) {
+        auto err = std::exchange(write_error_, nullptr);
+        std::rethrow_exception(err);
+    }
+}
+
+std::vector<IndexPack> Repository::finish_packs() {
+    std::vector<std::unique_ptr<Packer>> open;
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto &idle : idle_) {
+            for (auto &p : idle) open.push_back(std::move(p));
+            idle.clear();
+        }
+    }
+    std::exception_ptr first;
+    for (auto &p : open) {
+        if (p->entries.empty()) continue;
+        try {
+            finish_pack(std::move(p));
+        } catch (...) {
+            if (!first) first = std::current_exception();
+        }
+    }
+    open.clear();
+    wait_packs(!first);
+    if (first) std::rethrow_exception(first);
+    std::lock_guard<std::mutex> l(mu_);
+    auto packs = std::move(unindexed_);
+    unindexed_.clear();
+    return packs;
 }
 
 void Repository::flush() {
@@ -591,8 +768,11 @@ void Repository::lock(bool exclusive) {
         lock_ = me;
         lock_id_ = to_hex(save_unpacked(FileType::lock, encode_lock(me)));
     }
-    // Another process may have written its lock at the same moment: look again.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Another process may have written its lock at the same moment: look
+    // again. Each side looks after writing its own lock, so the later look
+    // sees the other's lock. restic first waits 200 ms for backends whose
+    // listings lag behind their writes; a local directory's do not.
+    if (!be_->immediate_listing()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (auto c = conflict()) {
         unlock();
         raise(WPH_ELOCKED, "repo", "repository " + be_->location() + " is locked: " + *c);

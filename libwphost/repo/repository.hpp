@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <thread>
 #include <cstring>
 #include <functional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "repo/backend.hpp"
+#include "repo/buffer.hpp"
 #include "repo/chunker.hpp"
 #include "repo/crypto.hpp"
 #include "repo/format.hpp"
@@ -46,6 +48,17 @@ struct KdfParams {
 struct BlobLocation {
     Id pack{};
     PackEntry entry;
+};
+
+// Buffers and a decompression context kept by one thread for reading blobs
+// without allocating (restore, check).
+struct BlobScratch {
+    BlobScratch() = default;
+    ~BlobScratch();
+    BlobScratch(const BlobScratch &) = delete;
+    BlobScratch &operator=(const BlobScratch &) = delete;
+    Buffer raw, plain;
+    void *dctx = nullptr;
 };
 
 struct KeyInfo {
@@ -92,6 +105,12 @@ public:
     std::string load_blob(BlobType t, const Id &id);
     // Decrypt, decompress and verify one stored blob (`where` names its pack in errors).
     std::string open_blob(const PackEntry &e, std::string_view stored, const std::string &where);
+    // The same in place: `stored` (e.length bytes) is decrypted where it is,
+    // decompressed into s.plain. The view points into one of them.
+    std::string_view open_blob_in(const PackEntry &e, char *stored, BlobScratch &s, const std::string &where);
+    // Plaintext of a blob read into `s`, verified against its ID; valid
+    // until `s` is used again.
+    std::string_view load_blob_in(BlobType t, const Id &id, BlobScratch &s);
     // Decrypt and decode a pack's encrypted header.
     std::vector<PackEntry> open_pack_header(std::string_view sealed);
     // Store a blob unless the repository has it; returns the stored size
@@ -144,9 +163,12 @@ public:
 private:
     Repository(std::unique_ptr<Backend> be);
     struct Packer;
+    std::unique_ptr<Packer> take_packer(BlobType t);
+    std::uint64_t store_blob(BlobType t, std::string_view plaintext, const Id &id);
+    void append_blob(Packer &p, BlobType t, std::string_view plaintext, const Id &id);
+    void drop_packer(std::unique_ptr<Packer> p, const Id *also);
     void finish_pack(std::unique_ptr<Packer> p);
-    void add_to_packer(PackEntry e, std::string sealed);
-    std::string seal_blob(BlobType t, std::string_view plaintext, PackEntry &e);
+    void wait_packs(bool rethrow);
     std::string decode_unpacked(const std::string &plain, const std::string &what);
 
     std::unique_ptr<Backend> be_;
@@ -159,7 +181,12 @@ private:
     mutable std::mutex mu_;
     std::unordered_map<Id, BlobLocation, IdHash> data_, tree_;
     std::unordered_set<Id, IdHash> pending_data_, pending_tree_;  // being written
-    std::unique_ptr<Packer> packer_[2];
+    // Open packs not in use. A saving thread takes one, seals its blob into
+    // it and puts it back, so several threads fill packs at once.
+    std::vector<std::unique_ptr<Packer>> idle_[2];
+    std::size_t committing_ = 0;  // packs handed to the backend, not yet stored
+    std::condition_variable committed_;
+    std::exception_ptr write_error_;  // of a pack the backend failed to store
     std::vector<IndexPack> unindexed_;  // packs written, not yet in an index file
     std::vector<std::string> index_files_, index_errors_;
     // The lock is rewritten every few minutes so that others never see it

@@ -198,8 +198,9 @@ private:
         if (fd < 0) fs_fail("create", dp);
         std::uint64_t written = 0;
         try {
+            static thread_local BlobScratch scratch;  // reused by this worker for every blob
             for (auto &id : n.content) {
-                auto blob = repo_.load_blob(BlobType::data, id);
+                auto blob = repo_.load_blob_in(BlobType::data, id, scratch);
                 std::size_t off = 0;
                 while (off < blob.size()) {
                     ssize_t w = ::write(fd, blob.data() + off, blob.size() - off);
@@ -275,8 +276,9 @@ void dump(Repository &repo, const std::string &snapshot, const std::string &path
         if (!found) raise(WPH_ENOTFOUND, "repo", "no " + want + " in the snapshot");
         if (next == std::string::npos || next + 1 == want.size()) {
             if (found->type != NodeType::file) raise(WPH_EINVALID, "repo", want + " is not a file");
+            BlobScratch scratch;
             for (auto &id : found->content) {
-                auto blob = repo.load_blob(BlobType::data, id);
+                auto blob = repo.load_blob_in(BlobType::data, id, scratch);
                 write(blob.data(), blob.size());
             }
             return;
