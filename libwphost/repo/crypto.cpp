@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -10,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "engine/error.hpp"
+#include "repo/buffer.hpp"
 #include "wphost/common.h"
 
 namespace wph::repo {
@@ -271,6 +273,95 @@ std::optional<std::string> open(const MasterKey &key, std::string_view sealed) {
     return plain;
 }
 
+namespace {
+
+inline std::uint32_t rotl(std::uint32_t a, int b) { return (a << b) | (a >> (32 - b)); }
+
+// Salsa20/8 core (RFC 7914, section 3).
+void salsa20_8(std::uint32_t b[16]) {
+    std::uint32_t x[16];
+    std::memcpy(x, b, sizeof x);
+    for (int i = 0; i < 8; i += 2) {
+        x[4] ^= rotl(x[0] + x[12], 7), x[8] ^= rotl(x[4] + x[0], 9);
+        x[12] ^= rotl(x[8] + x[4], 13), x[0] ^= rotl(x[12] + x[8], 18);
+        x[9] ^= rotl(x[5] + x[1], 7), x[13] ^= rotl(x[9] + x[5], 9);
+        x[1] ^= rotl(x[13] + x[9], 13), x[5] ^= rotl(x[1] + x[13], 18);
+        x[14] ^= rotl(x[10] + x[6], 7), x[2] ^= rotl(x[14] + x[10], 9);
+        x[6] ^= rotl(x[2] + x[14], 13), x[10] ^= rotl(x[6] + x[2], 18);
+        x[3] ^= rotl(x[15] + x[11], 7), x[7] ^= rotl(x[3] + x[15], 9);
+        x[11] ^= rotl(x[7] + x[3], 13), x[15] ^= rotl(x[11] + x[7], 18);
+        x[1] ^= rotl(x[0] + x[3], 7), x[2] ^= rotl(x[1] + x[0], 9);
+        x[3] ^= rotl(x[2] + x[1], 13), x[0] ^= rotl(x[3] + x[2], 18);
+        x[6] ^= rotl(x[5] + x[4], 7), x[7] ^= rotl(x[6] + x[5], 9);
+        x[4] ^= rotl(x[7] + x[6], 13), x[5] ^= rotl(x[4] + x[7], 18);
+        x[11] ^= rotl(x[10] + x[9], 7), x[8] ^= rotl(x[11] + x[10], 9);
+        x[9] ^= rotl(x[8] + x[11], 13), x[10] ^= rotl(x[9] + x[8], 18);
+        x[12] ^= rotl(x[15] + x[14], 7), x[13] ^= rotl(x[12] + x[15], 9);
+        x[14] ^= rotl(x[13] + x[12], 13), x[15] ^= rotl(x[14] + x[13], 18);
+    }
+    for (int i = 0; i < 16; ++i) b[i] += x[i];
+}
+
+// scryptBlockMix: `in` is 2r 64-byte blocks; out gets the even results, then the odd.
+void block_mix(const std::uint32_t *in, std::uint32_t *out, std::uint32_t r) {
+    std::uint32_t x[16];
+    std::memcpy(x, in + (2 * r - 1) * 16, sizeof x);
+    for (std::uint32_t i = 0; i < 2 * r; ++i) {
+        for (int k = 0; k < 16; ++k) x[k] ^= in[i * 16 + k];
+        salsa20_8(x);
+        std::memcpy(out + ((i & 1) * r + i / 2) * 16, x, sizeof x);
+    }
+}
+
+// scryptROMix on one 128r-byte block, with V in `v` (N * 32r words).
+void ro_mix(std::uint8_t *block, std::uint64_t N, std::uint32_t r, std::uint32_t *v, std::uint32_t *x, std::uint32_t *y) {
+    const std::size_t words = 32 * std::size_t(r);
+    for (std::size_t k = 0; k < words; ++k) {
+        const std::uint8_t *q = block + 4 * k;
+        x[k] = std::uint32_t(q[0]) | std::uint32_t(q[1]) << 8 | std::uint32_t(q[2]) << 16 | std::uint32_t(q[3]) << 24;
+    }
+    for (std::uint64_t i = 0; i < N; ++i) {
+        std::memcpy(v + i * words, x, words * 4);
+        block_mix(x, y, r);
+        std::swap(x, y);
+    }
+    for (std::uint64_t i = 0; i < N; ++i) {
+        // Integerify: the first word of the last 64-byte block, mod N (a power of two).
+        const std::uint64_t j = x[(2 * r - 1) * 16] & (N - 1);
+        const std::uint32_t *vj = v + j * words;
+        for (std::size_t k = 0; k < words; ++k) x[k] ^= vj[k];
+        block_mix(x, y, r);
+        std::swap(x, y);
+    }
+    for (std::size_t k = 0; k < words; ++k)
+        for (int b = 0; b < 4; ++b) block[4 * k + std::size_t(b)] = static_cast<std::uint8_t>(x[k] >> (8 * b));
+}
+
+}  // namespace
+
+void scrypt(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r, std::uint32_t p,
+            std::uint8_t *out, std::size_t out_len) {
+    // RFC 7914 with PBKDF2-HMAC-SHA256 from OpenSSL. V is a Buffer (huge
+    // pages where the kernel offers them): its 32 MiB, faulted in 4 KiB
+    // pages, cost more than the hashing itself on virtual machines.
+    const std::size_t block = 128 * std::size_t(r);
+    std::vector<std::uint8_t> b(block * p);
+    std::vector<std::uint32_t> xy(2 * block / 4);
+    Buffer v(block * N);
+    bool ok = PKCS5_PBKDF2_HMAC(password.data(), int(password.size()), reinterpret_cast<const unsigned char *>(salt.data()),
+                                int(salt.size()), 1, algorithms().sha, int(b.size()), b.data()) == 1;
+    if (ok) {
+        for (std::uint32_t i = 0; i < p; ++i)
+            ro_mix(b.data() + i * block, N, r, reinterpret_cast<std::uint32_t *>(v.data()), xy.data(), xy.data() + block / 4);
+        ok = PKCS5_PBKDF2_HMAC(password.data(), int(password.size()), b.data(), int(b.size()), 1, algorithms().sha,
+                               int(out_len), out) == 1;
+    }
+    OPENSSL_cleanse(v.data(), block * N);
+    OPENSSL_cleanse(b.data(), b.size());
+    OPENSSL_cleanse(xy.data(), xy.size() * 4);
+    if (!ok) openssl_fail("PBKDF2-HMAC-SHA256");
+}
+
 MasterKey derive_user_key(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r,
                           std::uint32_t p) {
     // The limits Go's scrypt and simple-scrypt enforce when restic opens a
@@ -286,15 +377,8 @@ MasterKey derive_user_key(std::string_view password, std::string_view salt, std:
     if (16 * std::uint64_t(r) < 64 && N >= (std::uint64_t(1) << (16 * r)))
         raise(WPH_EINVALID, "repo", "scrypt N too large for r (N must be below 2^(16r))");
 
-    // OpenSSL needs 128*r*(N+2) bytes for V plus 128*r*p for B.
-    const std::uint64_t need = 128 * std::uint64_t(r) * (N + 2) + 128 * std::uint64_t(r) * p + (1u << 20);
-
     std::uint8_t out[64];
-    if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char *>(salt.data()),
-                       salt.size(), N, r, p, need, out, sizeof out) != 1) {
-        OPENSSL_cleanse(out, sizeof out);
-        openssl_fail("scrypt");
-    }
+    scrypt(password, salt, N, r, p, out, sizeof out);
     MasterKey k;
     std::memcpy(k.encrypt.data(), out, 32);
     std::memcpy(k.mac_k.data(), out + 32, 16);

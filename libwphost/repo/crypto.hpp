@@ -81,6 +81,11 @@ void seal_append(const MasterKey &key, const void *plaintext, std::size_t n, std
 // than 32 bytes or the MAC does not match.
 std::optional<std::string> open(const MasterKey &key, std::string_view sealed);
 
+// scrypt (RFC 7914) into out[0, out_len). Parameters are not checked here:
+// derive_user_key checks them.
+void scrypt(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r, std::uint32_t p,
+            std::uint8_t *out, std::size_t out_len);
+
 // scrypt(password, salt, N, r, p, 64 bytes) split as restic does:
 // [0,32) encrypt, [32,48) mac_k, [48,64) mac_r. Throws wph::Error
 // (WPH_EINVALID) for parameters scrypt refuses.

@@ -334,6 +334,23 @@ TEST_CASE("derive_user_key: RFC 7914 scrypt vectors, split as restic does", "[re
           "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640");
 }
 
+TEST_CASE("scrypt matches OpenSSL's for the parameters restic and libwphost write", "[repo][crypto]") {
+    struct P {
+        std::uint64_t N;
+        std::uint32_t r, p;
+        std::size_t out;
+    };
+    const std::string salt = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    for (auto [N, r, p, out] : {P{32768, 8, 1, 64}, P{2048, 8, 3, 64}, P{4096, 1, 1, 33}, P{512, 3, 2, 100}}) {
+        std::string ours(out, '\0'), openssl(out, '\0');
+        scrypt("correct horse", salt, N, r, p, reinterpret_cast<std::uint8_t *>(ours.data()), out);
+        REQUIRE(EVP_PBE_scrypt("correct horse", 13, reinterpret_cast<const unsigned char *>(salt.data()), salt.size(), N, r,
+                               p, std::uint64_t(1) << 30, reinterpret_cast<unsigned char *>(openssl.data()), out) == 1);
+        INFO("N=" << N << " r=" << r << " p=" << p);
+        CHECK(hex(ours) == hex(openssl));
+    }
+}
+
 TEST_CASE("derive_user_key rejects bad scrypt parameters", "[repo][crypto]") {
     const std::string salt(64, 's');
     CHECK(error_code([&] { derive_user_key("pw", salt, 0, 8, 1); }) == WPH_EINVALID);
