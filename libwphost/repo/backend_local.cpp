@@ -1,19 +1,15 @@
-#include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <dirent.h>
 #include <fcntl.h>
-#include <mutex>
 #include <random>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 #include "engine/error.hpp"
 #include "repo/backend.hpp"
 #include "repo/buffer.hpp"
+#include "repo/direct_writer.hpp"
 #include "util/fs.hpp"
 
 namespace wph::repo {
@@ -89,215 +85,28 @@ bool is_hex_name(const char *n) {
     return len == 64;
 }
 
-// Pack files are written by one background thread per repository, from
-// staging buffers the producers fill, with O_DIRECT where the file system
-// takes it: packs are large, written once and not read back soon, so going
-// around the page cache saves the copy into it (the costliest part of
-// writing on a virtual machine) and leaves the server's own cached files
-// alone. Unnamed O_TMPFILE files are linked under their name at commit, so a
-// killed process leaves nothing behind; without O_TMPFILE a named temporary
-// file in data/ is renamed instead (restic ignores such names).
-class PackWriter {
-public:
-    static constexpr std::size_t kStage = std::size_t(2) << 20;
-    static constexpr std::size_t kAlign = 4096;
-
-    struct File {
-        int fd = -1;
-        bool direct = false;
-        std::string tmp_path;  // empty for an O_TMPFILE file
-        std::atomic<bool> failed{false};
-        std::exception_ptr error;  // set before `failed`
-        void fail(std::exception_ptr e) {
-            if (failed.load()) return;
-            error = std::move(e);
-            failed.store(true);
-        }
-    };
-
-    ~PackWriter() {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-
-    // A staging buffer: a free one, a new one, or (when many are queued for
-    // writing) the next one the writer hands back.
-    Buffer take() {
-        std::unique_lock<std::mutex> l(mu_);
-        for (;;) {
-            if (!free_.empty()) {
-                Buffer b = std::move(free_.back());
-                free_.pop_back();
-                return b;
-            }
-            if (total_ < kMaxBuffers || queued_ == 0) break;
-            back_.wait(l);
-        }
-        ++total_;
-        l.unlock();
-        return Buffer(kStage);
-    }
-    void give(Buffer b) {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            free_.push_back(std::move(b));
-        }
-        back_.notify_one();
-    }
-
-    enum class Kind { write, commit, discard };
-    struct Op {
-        Kind kind;
-        std::shared_ptr<File> file;
-        Buffer buf;
-        std::size_t len = 0;
-        std::uint64_t off = 0;
-        std::string final_path;
-        std::function<void(std::exception_ptr)> done;
-    };
-    void submit(Op op) {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            if (op.buf) ++queued_;
-            ops_.push_back(std::move(op));
-            if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-        }
-        cv_.notify_one();
-    }
-
-private:
-    static constexpr unsigned kMaxBuffers = 8;
-
-    void run() {
-        for (;;) {
-            Op op;
-            {
-                std::unique_lock<std::mutex> l(mu_);
-                cv_.wait(l, [&] { return stop_ || !ops_.empty(); });
-                if (ops_.empty()) return;
-                op = std::move(ops_.front());
-                ops_.pop_front();
-            }
-            File &f = *op.file;
-            if (op.kind == Kind::write) {
-                if (!f.failed.load()) {
-                    try {
-                        write_at(f, op.buf.data(), op.len, op.off);
-                    } catch (...) {
-                        f.fail(std::current_exception());
-                    }
-                }
-            } else if (op.kind == Kind::commit) {
-                if (!f.failed.load()) {
-                    try {
-                        finish(f, op);
-                    } catch (...) {
-                        f.fail(std::current_exception());
-                    }
-                }
-                close_file(f);
-                std::exception_ptr err = f.failed.load() ? f.error : nullptr;
-                try {
-                    op.done(err);
-                } catch (...) {
-                }
-            } else {
-                close_file(f);
-            }
-            if (op.buf) {
-                std::lock_guard<std::mutex> l(mu_);
-                --queued_;
-                free_.push_back(std::move(op.buf));
-                back_.notify_one();
-            }
-        }
-    }
-
-    static void close_file(File &f) {
-        if (f.fd >= 0) ::close(f.fd);
-        f.fd = -1;
-        if (!f.tmp_path.empty()) ::unlink(f.tmp_path.c_str());  // renamed away after a commit
-    }
-
-    static void write_all(File &f, const char *p, std::size_t n, std::uint64_t off) {
-        while (n > 0) {
-            ssize_t w = ::pwrite(f.fd, p, n, static_cast<off_t>(off));
-            if (w < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EINVAL && f.direct) {  // the file system refuses this direct write
-                    set_direct(f, false);
-                    continue;
-                }
-                raise(WPH_EIO, "repo", "cannot write a pack file: " + errno_text(errno));
-            }
-            p += w;
-            n -= static_cast<std::size_t>(w);
-            off += static_cast<std::uint64_t>(w);
-        }
-    }
-    static void set_direct(File &f, bool on) {
-        int fl = ::fcntl(f.fd, F_GETFL);
-        if (fl >= 0) ::fcntl(f.fd, F_SETFL, on ? (fl | O_DIRECT) : (fl & ~O_DIRECT));
-        f.direct = on;
-    }
-    static void write_at(File &f, const char *p, std::size_t n, std::uint64_t off) {
-        // Direct writes need whole blocks at block offsets; the end of a file
-        // is written through the page cache.
-        const std::size_t whole = f.direct ? n & ~(kAlign - 1) : 0;
-        if (whole) write_all(f, p, whole, off);
-        if (whole < n) {
-            if (f.direct) set_direct(f, false);
-            write_all(f, p + whole, n - whole, off + whole);
-        }
-    }
-
-    void finish(File &f, Op &op) {
-        if (op.len) write_at(f, op.buf.data(), op.len, op.off);
-        if (::fsync(f.fd) != 0 && errno != EINVAL && errno != ENOTSUP)
-            raise(WPH_EIO, "repo", "cannot fsync a pack file: " + errno_text(errno));
-        std::string dir = op.final_path.substr(0, op.final_path.rfind('/'));
-        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-            raise(WPH_EIO, "repo", "cannot create directory " + dir + ": " + errno_text(errno));
-        if (f.tmp_path.empty()) {
-            std::string proc = "/proc/self/fd/" + std::to_string(f.fd);
-            if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, op.final_path.c_str(), AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST)
-                raise(WPH_EIO, "repo", "cannot create " + op.final_path + ": " + errno_text(errno));
-        } else {
-            if (::rename(f.tmp_path.c_str(), op.final_path.c_str()) != 0)
-                raise(WPH_EIO, "repo", "cannot rename into " + op.final_path + ": " + errno_text(errno));
-            f.tmp_path.clear();
-        }
-        Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-        if (d.fd >= 0) ::fsync(d.fd);
-    }
-
-    std::mutex mu_;
-    std::condition_variable cv_, back_;
-    std::deque<Op> ops_;
-    std::vector<Buffer> free_;
-    unsigned total_ = 0, queued_ = 0;
-    bool stop_ = false;
-    std::thread thread_;
-};
-
+// A pack is written into an unnamed O_TMPFILE file by the repository's
+// DirectWriter (see direct_writer.hpp) and linked under its name at commit,
+// so a killed process leaves nothing behind. Without O_TMPFILE (or /proc to
+// link it through), a named temporary file in data/ is renamed instead;
+// restic ignores such names.
 class LocalPendingFile : public PendingFile {
 public:
-    LocalPendingFile(PackWriter &w, std::shared_ptr<PackWriter::File> f, std::string root)
-        : w_(w), f_(std::move(f)), root_(std::move(root)) {}
+    LocalPendingFile(DirectWriter &w, std::shared_ptr<DirectWriter::File> f, std::string tmp_path, std::string root)
+        : w_(w), f_(std::move(f)), tmp_path_(std::move(tmp_path)), root_(std::move(root)) {}
     ~LocalPendingFile() override {
-        if (!committed_) w_.submit({PackWriter::Kind::discard, f_, std::move(cur_), 0, 0, {}, {}});
+        if (committed_) return;
+        w_.finish(f_, std::move(cur_), 0, 0, [tmp = tmp_path_](DirectWriter::File &) {
+            if (!tmp.empty()) ::unlink(tmp.c_str());
+        });
     }
     std::span<char> space() override {
-        check();
+        f_->rethrow_if_failed();
         if (!cur_) {
             cur_ = w_.take();
             fill_ = 0;
         } else if (fill_ == cur_.capacity()) {
-            w_.submit({PackWriter::Kind::write, f_, std::move(cur_), fill_, off_, {}, {}});
+            w_.write(f_, std::move(cur_), fill_, off_);
             off_ += fill_;
             cur_ = w_.take();
             fill_ = 0;
@@ -306,19 +115,47 @@ public:
     }
     void produced(std::size_t n) override { fill_ += n; }
     void commit(const std::string &name, std::function<void(std::exception_ptr)> done) override {
-        check();
+        f_->rethrow_if_failed();
         committed_ = true;
         std::string final_path = root_ + "/data/" + name.substr(0, 2) + "/" + name;
-        w_.submit({PackWriter::Kind::commit, f_, std::move(cur_), fill_, off_, std::move(final_path), std::move(done)});
+        w_.finish(f_, std::move(cur_), fill_, off_,
+                  [final_path, tmp = tmp_path_, done = std::move(done)](DirectWriter::File &f) {
+                      std::exception_ptr err = f.failed.load() ? f.error : nullptr;
+                      if (!err) {
+                          try {
+                              store(f, tmp, final_path);
+                          } catch (...) {
+                              err = std::current_exception();
+                          }
+                      }
+                      if (err && !tmp.empty()) ::unlink(tmp.c_str());
+                      done(err);
+                  });
     }
 
 private:
-    void check() {
-        if (f_->failed.load()) std::rethrow_exception(f_->error);
+    // Durable, then visible under its name, then the name durable.
+    static void store(DirectWriter::File &f, const std::string &tmp, const std::string &final_path) {
+        if (::fsync(f.fd) != 0 && errno != EINVAL && errno != ENOTSUP)
+            raise(WPH_EIO, "repo", "cannot fsync " + f.what + ": " + errno_text(errno));
+        std::string dir = final_path.substr(0, final_path.rfind('/'));
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+            raise(WPH_EIO, "repo", "cannot create directory " + dir + ": " + errno_text(errno));
+        if (tmp.empty()) {
+            std::string proc = "/proc/self/fd/" + std::to_string(f.fd);
+            // EEXIST: the same name is the same bytes.
+            if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, final_path.c_str(), AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST)
+                raise(WPH_EIO, "repo", "cannot create " + final_path + ": " + errno_text(errno));
+        } else if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+            raise(WPH_EIO, "repo", "cannot rename into " + final_path + ": " + errno_text(errno));
+        }
+        Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+        if (d.fd >= 0) ::fsync(d.fd);
     }
-    PackWriter &w_;
-    std::shared_ptr<PackWriter::File> f_;
-    std::string root_;
+
+    DirectWriter &w_;
+    std::shared_ptr<DirectWriter::File> f_;
+    std::string tmp_path_, root_;
     Buffer cur_;
     std::size_t fill_ = 0;
     std::uint64_t off_ = 0;
@@ -333,30 +170,21 @@ public:
 
     std::unique_ptr<PendingFile> create_pending(FileType t) override {
         if (t != FileType::pack) return Backend::create_pending(t);
-        auto f = std::make_shared<PackWriter::File>();
-        std::string data = root_ + "/data";
+        auto f = std::make_shared<DirectWriter::File>();
+        f->what = "a pack file in " + root_;
+        std::string data = root_ + "/data", tmp;
         // Linking an unnamed file needs /proc; without it, a named temporary file.
         static const bool have_proc = ::access("/proc/self/fd", X_OK) == 0;
-        if (have_proc) {
-            f->fd = ::open(data.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC | O_DIRECT, 0400);
-            if (f->fd < 0 && errno == EINVAL) f->fd = ::open(data.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0400);
-            else f->direct = f->fd >= 0;
-        }
+        if (have_proc) f->fd = DirectWriter::open_direct(data.c_str(), O_TMPFILE, 0400, f->direct);
         if (f->fd < 0) {
             static thread_local std::mt19937_64 rng{std::random_device{}()};
             char suffix[32];
             std::snprintf(suffix, sizeof suffix, "/pack-tmp-%016llx", static_cast<unsigned long long>(rng()));
-            f->tmp_path = data + suffix;
-            f->fd = ::open(f->tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0400);
-            if (f->fd < 0 && errno == EINVAL) f->fd = ::open(f->tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-            else f->direct = f->fd >= 0;
-            if (f->fd < 0) {
-                int err = errno;
-                f->tmp_path.clear();
-                io_fail("cannot create a pack file in", data, err);
-            }
+            tmp = data + suffix;
+            f->fd = DirectWriter::open_direct(tmp.c_str(), O_CREAT | O_EXCL, 0400, f->direct);
+            if (f->fd < 0) io_fail("cannot create a pack file in", data, errno);
         }
-        return std::make_unique<LocalPendingFile>(writer_, std::move(f), root_);
+        return std::make_unique<LocalPendingFile>(writer_, std::move(f), std::move(tmp), root_);
     }
 
     std::string location() const override { return root_; }
@@ -487,7 +315,7 @@ private:
     }
 
     std::string root_;
-    PackWriter writer_;  // last: its thread is joined before the rest goes
+    DirectWriter writer_;  // last: its thread is joined before the rest goes
 };
 
 }  // namespace

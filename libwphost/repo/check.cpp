@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <map>
 #include <set>
@@ -13,7 +14,7 @@ namespace wph::repo {
 
 namespace {
 
-std::uint32_t le32_at(const std::string &s, std::size_t at) {
+std::uint32_t le32_at(std::string_view s, std::size_t at) {
     std::uint32_t v = 0;
     for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(s[at + static_cast<std::size_t>(i)]);
     return v;
@@ -24,9 +25,15 @@ std::string pack_path(const std::string &id) { return "data/" + id.substr(0, 2) 
 // Read one pack whole: its hash, its header against the index, every blob.
 void verify_pack(Repository &repo, const std::string &pid, const std::vector<PackEntry> &blobs,
                  std::vector<std::string> &errors, std::atomic<std::uint64_t> &blobs_read) {
-    std::string bytes;
+    // Buffers kept by this worker from pack to pack.
+    static thread_local Buffer pack;
+    static thread_local BlobScratch scratch;
+    std::string_view bytes;
     try {
-        bytes = repo.backend().load(FileType::pack, pid);
+        auto size = repo.backend().size(FileType::pack, pid);
+        if (pack.capacity() < size) pack = Buffer(size);
+        if (size) repo.backend().load_into(FileType::pack, pid, 0, size, pack.data());
+        bytes = std::string_view(pack.data(), size);
     } catch (const Error &e) {
         errors.push_back(e.message());
         return;
@@ -46,7 +53,7 @@ void verify_pack(Repository &repo, const std::string &pid, const std::vector<Pac
     }
     std::vector<PackEntry> entries;
     try {
-        entries = repo.open_pack_header(std::string_view(bytes).substr(bytes.size() - 4 - hlen, hlen));
+        entries = repo.open_pack_header(bytes.substr(bytes.size() - 4 - hlen, hlen));
     } catch (const Error &e) {
         errors.push_back(pack_path(pid) + ": " + e.message());
         return;
@@ -62,7 +69,10 @@ void verify_pack(Repository &repo, const std::string &pid, const std::vector<Pac
             continue;
         }
         try {
-            repo.open_blob(e, std::string_view(bytes).substr(e.offset, e.length), pack_path(pid));
+            // Opened in a copy: a damaged header may list overlapping blobs.
+            if (scratch.raw.capacity() < e.length) scratch.raw = Buffer(e.length);
+            std::memcpy(scratch.raw.data(), bytes.data() + e.offset, e.length);
+            repo.open_blob_in(e, scratch.raw.data(), scratch, pack_path(pid));
         } catch (const Error &x) {
             errors.push_back(x.message());
         }

@@ -1,5 +1,7 @@
 #include <atomic>
 #include <cerrno>
+#include <cstring>
+#include <mutex>
 #include <fcntl.h>
 #include <map>
 #include <sys/stat.h>
@@ -10,6 +12,7 @@
 
 #include "engine/error.hpp"
 #include "engine/job.hpp"
+#include "repo/direct_writer.hpp"
 #include "repo/ops.hpp"
 #include "repo/task_pool.hpp"
 #include "util/fs.hpp"
@@ -78,8 +81,18 @@ public:
             return true;
         }, job_);
         total_ = total;
-        restore_tree(snap.tree, "", opts_.target);
-        pool_.wait_all();
+        try {
+            restore_tree(snap.tree, "", opts_.target);
+            pool_.wait_all();
+        } catch (...) {
+            writer_.drain();  // its last steps refer to this object
+            throw;
+        }
+        writer_.drain();
+        {
+            std::lock_guard<std::mutex> l(error_mu_);
+            if (write_error_) std::rethrow_exception(write_error_);
+        }
         // Directories last, innermost first: a read-only directory must not
         // stop its files from being written.
         for (auto &[path, node] : dirs_) finish(path, node);
@@ -165,10 +178,7 @@ private:
                 ::close(fd);
             }
             stats_.files++;
-            pool_.submit([this, n, dp] {
-                write_file(n, dp);
-                finish(dp, n);
-            });
+            pool_.submit([this, n, dp] { write_file(n, dp); });
             return;
         }
         case NodeType::symlink:
@@ -193,14 +203,19 @@ private:
         finish(dp, n);
     }
 
+    // Large files are written by the writer thread with O_DIRECT (see
+    // direct_writer.hpp) while this worker decrypts the next blobs; small
+    // ones through the page cache here.
+    static constexpr std::uint64_t kDirectFrom = 512 * 1024;
+
     void write_file(const Node &n, const std::string &dp) {
+        if (n.size >= kDirectFrom) return write_file_direct(n, dp);
         int fd = ::open(dp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) fs_fail("create", dp);
         std::uint64_t written = 0;
         try {
-            static thread_local BlobScratch scratch;  // reused by this worker for every blob
             for (auto &id : n.content) {
-                auto blob = repo_.load_blob_in(BlobType::data, id, scratch);
+                auto blob = repo_.load_blob_in(BlobType::data, id, scratch());
                 std::size_t off = 0;
                 while (off < blob.size()) {
                     ssize_t w = ::write(fd, blob.data() + off, blob.size() - off);
@@ -211,17 +226,77 @@ private:
                     off += static_cast<std::size_t>(w);
                 }
                 written += blob.size();
-                auto done = bytes_ += blob.size();
-                if (job_) job_->report_bytes("restore", done, total_);
+                progress(blob.size());
             }
-            if (written != n.size)
-                raise(WPH_EIO, "repo", "file " + dp + ": the snapshot says " + std::to_string(n.size) + " bytes, its content has " +
-                                           std::to_string(written));
+            check_size(n, dp, written);
         } catch (...) {
             ::close(fd);
             throw;
         }
         if (::close(fd) != 0) fs_fail("write", dp);
+        finish(dp, n);
+    }
+
+    void write_file_direct(const Node &n, const std::string &dp) {
+        auto f = std::make_shared<DirectWriter::File>();
+        f->what = dp;
+        f->fd = DirectWriter::open_direct(dp.c_str(), O_TRUNC | O_NOFOLLOW, 0600, f->direct);
+        if (f->fd < 0) fs_fail("create", dp);
+        Buffer cur = writer_.take();
+        std::size_t fill = 0;
+        std::uint64_t off = 0, written = 0;
+        try {
+            for (auto &id : n.content) {
+                auto blob = repo_.load_blob_in(BlobType::data, id, scratch());
+                f->rethrow_if_failed();
+                for (std::size_t done = 0; done < blob.size();) {
+                    if (fill == cur.capacity()) {
+                        writer_.write(f, std::move(cur), fill, off);
+                        off += fill;
+                        fill = 0;
+                        cur = writer_.take();
+                    }
+                    std::size_t k = std::min(blob.size() - done, cur.capacity() - fill);
+                    std::memcpy(cur.data() + fill, blob.data() + done, k);
+                    fill += k;
+                    done += k;
+                }
+                written += blob.size();
+                progress(blob.size());
+            }
+            check_size(n, dp, written);
+        } catch (...) {
+            writer_.give(std::move(cur));
+            throw;
+        }
+        // Metadata once the last byte is written, on the writer thread.
+        writer_.finish(f, std::move(cur), fill, off, [this, n, dp](DirectWriter::File &file) {
+            try {
+                file.rethrow_if_failed();
+                int fd = std::exchange(file.fd, -1);
+                if (::close(fd) != 0) fs_fail("write", dp);
+                finish(dp, n);
+            } catch (...) {
+                std::lock_guard<std::mutex> l(error_mu_);
+                if (!write_error_) write_error_ = std::current_exception();
+            }
+        });
+    }
+
+    static BlobScratch &scratch() {
+        static thread_local BlobScratch s;  // reused by each worker for every blob
+        return s;
+    }
+
+    void progress(std::uint64_t n) {
+        auto done = bytes_ += n;
+        if (job_) job_->report_bytes("restore", done, total_);
+    }
+
+    static void check_size(const Node &n, const std::string &dp, std::uint64_t written) {
+        if (written != n.size)
+            raise(WPH_EIO, "repo", "file " + dp + ": the snapshot says " + std::to_string(n.size) + " bytes, its content has " +
+                                       std::to_string(written));
     }
 
     // Ownership, extended attributes, mode and times, in that order (chown
@@ -243,7 +318,10 @@ private:
     std::atomic<std::uint64_t> bytes_{0};
     std::vector<std::pair<std::string, Node>> dirs_;  // post-order
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> links_;
-    TaskPool pool_{TaskPool::cores(2, 8), 64};
+    std::mutex error_mu_;
+    std::exception_ptr write_error_;  // of a file finished on the writer thread
+    DirectWriter writer_;
+    TaskPool pool_{TaskPool::cores(2, 8), 64};  // last: joined first
 };
 
 }  // namespace
