@@ -105,6 +105,9 @@ def main() -> None:
 
     def step(label, per_tool):
         for name in tools:  # the same step for both programs, back to back
+            # Flush what the previous command left dirty in the page cache, so
+            # its write-back does not run during (and slow down) this one.
+            os.sync()
             wall, rss = run(per_tool(name), env)
             results[name][label] = (wall, rss)
 

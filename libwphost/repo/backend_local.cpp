@@ -2,6 +2,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <mutex>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -242,6 +243,7 @@ public:
     }
 
     void remove(FileType t, const std::string &name) override {
+        if (t == FileType::pack) forget_open(name);
         std::string p = path(t, name);
         if (::unlink(p.c_str()) != 0 && errno != ENOENT) io_fail("cannot remove", p, errno);
     }
@@ -263,11 +265,8 @@ private:
     template <class Dest>
     void read_range(FileType t, const std::string &name, std::uint64_t offset, std::uint64_t length, Dest &&dest) {
         std::string p = path(t, name);
-        Fd f{::open(p.c_str(), O_RDONLY | O_CLOEXEC)};
-        if (f.fd < 0) io_fail("cannot open", p, errno);
-        struct stat st{};
-        if (::fstat(f.fd, &st) != 0) io_fail("cannot stat", p, errno);
-        auto size = static_cast<std::uint64_t>(st.st_size);
+        auto f = open_file(t, name, p);
+        const std::uint64_t size = f->size;
         // Checked before allocating: a damaged index must not make us reserve gigabytes.
         if (offset > size || length > size - offset)
             raise(WPH_EIO, "repo", p + " is shorter than expected (" + std::to_string(size) + " bytes, wanted " +
@@ -276,7 +275,7 @@ private:
         char *out = dest(length);
         std::uint64_t done = 0;
         while (done < length) {
-            ssize_t n = ::pread(f.fd, out + done, length - done, static_cast<off_t>(offset + done));
+            ssize_t n = ::pread(f->fd, out + done, length - done, static_cast<off_t>(offset + done));
             if (n < 0) {
                 if (errno == EINTR) continue;
                 io_fail("cannot read", p, errno);
@@ -285,6 +284,42 @@ private:
             done += static_cast<std::uint64_t>(n);
         }
     }
+
+    // Packs never change once written, so the last few opened stay open:
+    // restore and check read many blobs from each.
+    struct OpenFile {
+        int fd = -1;
+        std::uint64_t size = 0;
+        ~OpenFile() {
+            if (fd >= 0) ::close(fd);
+        }
+    };
+    std::shared_ptr<OpenFile> open_file(FileType t, const std::string &name, const std::string &p) {
+        if (t == FileType::pack) {
+            std::lock_guard<std::mutex> l(open_mu_);
+            for (auto &[n, f] : open_packs_)
+                if (n == name) return f;
+        }
+        auto f = std::make_shared<OpenFile>();
+        f->fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+        if (f->fd < 0) io_fail("cannot open", p, errno);
+        struct stat st{};
+        if (::fstat(f->fd, &st) != 0) io_fail("cannot stat", p, errno);
+        f->size = static_cast<std::uint64_t>(st.st_size);
+        if (t == FileType::pack) {
+            std::lock_guard<std::mutex> l(open_mu_);
+            if (open_packs_.size() >= kOpenPacks) open_packs_.erase(open_packs_.begin());
+            open_packs_.emplace_back(name, f);
+        }
+        return f;
+    }
+    void forget_open(const std::string &name) {
+        std::lock_guard<std::mutex> l(open_mu_);
+        std::erase_if(open_packs_, [&](auto &e) { return e.first == name; });
+    }
+    static constexpr std::size_t kOpenPacks = 16;
+    std::mutex open_mu_;
+    std::vector<std::pair<std::string, std::shared_ptr<OpenFile>>> open_packs_;  // oldest first
 
     template <class F> void for_each_entry(const std::string &dir, F &&f) {
         DIR *d = ::opendir(dir.c_str());

@@ -82,7 +82,7 @@ public:
         }, job_);
         total_ = total;
         try {
-            restore_tree(snap.tree, "", opts_.target);
+            restore_tree(snap.tree, "", opts_.target, false);
             pool_.wait_all();
         } catch (...) {
             writer_.drain();  // its last steps refer to this object
@@ -122,7 +122,8 @@ private:
 
     // Restore the children of `tree` into the existing directory `dest`.
     // Returns whether anything was restored below.
-    bool restore_tree(const Id &tree, const std::string &snap_path, const std::string &dest) {
+    // `fresh`: dest was created by this restore, so nothing is in the way.
+    bool restore_tree(const Id &tree, const std::string &snap_path, const std::string &dest, bool fresh) {
         bool any = false;
         for (auto &n : decode_tree(repo_.load_blob(BlobType::tree, tree))) {
             if (job_) job_->cancel_token().check("restore");
@@ -132,8 +133,9 @@ private:
             if (n.type == NodeType::dir) {
                 if (!n.subtree || !may_contain_selected(sp)) continue;
                 bool whole = selected(sp);
-                if (::mkdir(dp.c_str(), 0700) != 0 && errno != EEXIST) fs_fail("create directory", dp);
-                bool below = restore_tree(*n.subtree, sp, dp);
+                bool made = ::mkdir(dp.c_str(), 0700) == 0;
+                if (!made && errno != EEXIST) fs_fail("create directory", dp);
+                bool below = restore_tree(*n.subtree, sp, dp, made);
                 if (!below && !whole) {
                     ::rmdir(dp.c_str());  // created only to look inside
                     continue;
@@ -144,7 +146,7 @@ private:
                 continue;
             }
             if (!selected(sp)) continue;
-            restore_node(n, dp);
+            restore_node(n, dp, fresh);
             any = true;
         }
         return any;
@@ -155,8 +157,8 @@ private:
         if (::lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode) && ::unlink(path.c_str()) != 0) fs_fail("replace", path);
     }
 
-    void restore_node(const Node &n, const std::string &dp) {
-        remove_existing(dp);
+    void restore_node(const Node &n, const std::string &dp, bool fresh) {
+        if (!fresh) remove_existing(dp);
         switch (n.type) {
         case NodeType::file: {
             if (n.links > 1) {
@@ -170,9 +172,9 @@ private:
                 }
                 links_[key] = dp;
             }
-            // Created here (the directory's entries, and so its mtime, are
-            // settled before the directory is finished); filled on a worker.
-            {
+            // A file with several links is created here, so that its other
+            // names can be linked to it at once; the others on the worker.
+            if (n.links > 1) {
                 int fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
                 if (fd < 0) fs_fail("create", dp);
                 ::close(fd);
@@ -191,7 +193,7 @@ private:
             break;
         case NodeType::dev:
         case NodeType::chardev:
-            if (::geteuid() != 0) return;  // only root may create devices
+            if (!root_) return;  // only root may create devices
             if (::mknod(dp.c_str(), (n.type == NodeType::dev ? S_IFBLK : S_IFCHR) | 0600, static_cast<dev_t>(n.device)) != 0)
                 fs_fail("create device", dp);
             stats_.others++;
@@ -210,7 +212,7 @@ private:
 
     void write_file(const Node &n, const std::string &dp) {
         if (n.size >= kDirectFrom) return write_file_direct(n, dp);
-        int fd = ::open(dp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        int fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) fs_fail("create", dp);
         std::uint64_t written = 0;
         try {
@@ -240,7 +242,7 @@ private:
     void write_file_direct(const Node &n, const std::string &dp) {
         auto f = std::make_shared<DirectWriter::File>();
         f->what = dp;
-        f->fd = DirectWriter::open_direct(dp.c_str(), O_TRUNC | O_NOFOLLOW, 0600, f->direct);
+        f->fd = DirectWriter::open_direct(dp.c_str(), O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, f->direct);
         if (f->fd < 0) fs_fail("create", dp);
         Buffer cur = writer_.take();
         std::size_t fill = 0;
@@ -303,7 +305,7 @@ private:
     // clears setuid bits; setting times must come last).
     void finish(const std::string &path, const Node &n) {
         bool link = n.type == NodeType::symlink;
-        if (::geteuid() == 0 && ::lchown(path.c_str(), n.uid, n.gid) != 0) fs_fail("chown", path);
+        if (root_ && ::lchown(path.c_str(), n.uid, n.gid) != 0) fs_fail("chown", path);
         for (auto &x : n.xattrs) ::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0);
         if (!link && ::chmod(path.c_str(), posix_mode_from_go(n.mode)) != 0) fs_fail("chmod", path);
         struct timespec ts[2] = {to_ts(n.atime), to_ts(n.mtime)};
@@ -314,6 +316,7 @@ private:
     const RestoreOptions &opts_;
     Job *job_;
     RestoreStats stats_;
+    const bool root_ = ::geteuid() == 0;
     std::uint64_t total_ = 0;
     std::atomic<std::uint64_t> bytes_{0};
     std::vector<std::pair<std::string, Node>> dirs_;  // post-order
@@ -321,7 +324,10 @@ private:
     std::mutex error_mu_;
     std::exception_ptr write_error_;  // of a file finished on the writer thread
     DirectWriter writer_;
-    TaskPool pool_{TaskPool::cores(2, 8), 64};  // last: joined first
+    // Two workers per core: one decrypts while the other waits for a pack
+    // read from disk (packs are written around the page cache, so a
+    // restore's reads usually go to the disk).
+    TaskPool pool_{2 * TaskPool::cores(1, 8), 64};  // last: joined first
 };
 
 }  // namespace
