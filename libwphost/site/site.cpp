@@ -86,11 +86,17 @@ void fpm_reload(SiteHost &h, const std::string &v) {
         raise(WPH_ERROR, "site", "PHP-FPM " + v + " is not running (no live process in " + fpm_pid_file(p, v) + "); start it first");
 }
 
-void wait_for(SiteHost &h, const std::string &path, const char *what) {
+// Wait until `path` appears (or, with `gone`, disappears). PHP-FPM reloads
+// asynchronously: after SIGUSR2 the master re-executes itself and only then
+// opens the sockets of new pools and closes (and unlinks) those of pools
+// that are gone; until then a removed pool still answers and its user still
+// runs processes.
+void wait_for(SiteHost &h, const std::string &path, const char *what, bool gone = false) {
     if (h.planning()) return;
     auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(5000, h.profile().command_timeout_ms));
-    while (!h.exists(path)) {
-        if (std::chrono::steady_clock::now() > end) raise(WPH_ETIMEOUT, "site", std::string(what) + " did not appear: " + path);
+    while (h.exists(path) == gone) {
+        if (std::chrono::steady_clock::now() > end)
+            raise(WPH_ETIMEOUT, "site", std::string(what) + (gone ? " did not go away: " : " did not appear: ") + path);
         ::usleep(10000);
     }
 }
@@ -132,6 +138,8 @@ void run_undo(SiteHost &h, const json::object &u, Engine *e) {
         nginx_reload(h);
     } else if (kind == "reload_fpm") {
         fpm_reload(h, str(u, "version"));
+        // Journals written before "gone" existed have no socket to wait for.
+        if (auto *g = u.if_contains("gone")) wait_for(h, std::string(g->as_string()), "the removed PHP-FPM pool's socket", true);
     } else if (kind == "redis") {
         h.redis_delete_prefix(str(u, "prefix"), static_cast<int>(u.at("database").to_number<std::int64_t>()));
     } else if (kind == "cert_forget") {
@@ -524,7 +532,8 @@ json::object build_site(Engine &e, Job *job, SiteHost &h, CreateInput in, std::i
     // is copied): neither needs the other, and nothing reaches the pool
     // before nginx's step. A reload is a tenth of a second of each create.
     auto pool_seq = j.begin("php_pool",
-                            json::array{op("rm", {{"path", pool_file(p, spec.php, n)}}), op("reload_fpm", {{"version", spec.php}})},
+                            json::array{op("rm", {{"path", pool_file(p, spec.php, n)}}),
+                                        op("reload_fpm", {{"version", spec.php}, {"gone", pool_socket(p, spec.php, n)}})},
                             job);
     auto pool_work = [&] {
         h.write_file(pool_file(p, spec.php, n), render_pool(context(h, s, false, &sec), php_overrides(h, n)), 0644, {});
@@ -703,7 +712,8 @@ json::array teardown(Engine &e, SiteHost &h, const Site &s) {
     auto &n = s.names;
     json::array u{op("rm", {{"path", n.nginx_file}}), op("reload_nginx", {}), op("rmtree", {{"path", n.cache_dir}}),
                   op("rm", {{"path", htpasswd_path(p, n)}}), op("rmtree", {{"path", n.ssl_dir}}),
-                  op("rm", {{"path", pool_file(p, s.spec.php, n)}}), op("reload_fpm", {{"version", s.spec.php}})};
+                  op("rm", {{"path", pool_file(p, s.spec.php, n)}}),
+                  op("reload_fpm", {{"version", s.spec.php}, {"gone", pool_socket(p, s.spec.php, n)}})};
     if (s.spec.cache == "page+object") u.push_back(op("redis", {{"prefix", n.redis_prefix}, {"database", s.spec.redis_database}}));
     if (s.spec.tls == "acme") u.push_back(op("cert_forget", {{"name", s.spec.domain}}));
     for (auto &x : json::array{op("sql", {{"statements", json::array{"DROP USER IF EXISTS " + q_str(n.db_user) + "@'localhost'"}}}),
