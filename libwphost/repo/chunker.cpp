@@ -182,32 +182,32 @@ std::size_t Chunker::scan(const std::uint8_t *data, std::size_t n, bool &cut) {
     // bytes before it, and the dependency chains of the lanes overlap. Cuts
     // are rare (about one per MiB); when a lane sees a candidate, the plain
     // loop below redoes the rest in order and finds the first one.
-    constexpr std::size_t kLanes = 4;
     constexpr std::size_t kLane = 16 * 1024;
-    while (end - i >= kLanes * kLane) {
-        const std::uint8_t *p[kLanes];
-        std::uint64_t ld[kLanes];
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            p[l] = data + i + l * kLane;
-            ld[l] = 0;
-        }
-        ld[0] = d;
+    while (end - i >= 4 * kLane) {
+        const std::uint8_t *p0 = data + i, *p1 = p0 + kLane, *p2 = p1 + kLane, *p3 = p2 + kLane;
         // Warm-up: hashing 64 bytes into a zero digest gives their fingerprint
         // (a zero byte leaving the window contributes nothing).
-        for (std::size_t l = 1; l < kLanes; ++l)
-            for (const std::uint8_t *q = p[l] - kWindow; q < p[l]; ++q) ld[l] = roll(ld[l], 0, *q, out, mod);
+        std::uint64_t d0 = d, d1 = 0, d2 = 0, d3 = 0;
+        for (std::ptrdiff_t k = -std::ptrdiff_t(kWindow); k < 0; ++k) {
+            d1 = roll(d1, 0, p1[k], out, mod);
+            d2 = roll(d2, 0, p2[k], out, mod);
+            d3 = roll(d3, 0, p3[k], out, mod);
+        }
+        // Four independent chains in separate registers; a candidate cut in
+        // any lane leaves the loop (rarely taken, so the branches are free).
         std::size_t k = 0;
         for (; k < kLane; ++k) {
-            std::uint64_t any = 0;
-            for (std::size_t l = 0; l < kLanes; ++l) {
-                ld[l] = roll(ld[l], p[l][std::ptrdiff_t(k) - std::ptrdiff_t(kWindow)], p[l][k], out, mod);
-                any |= std::uint64_t((ld[l] & kSplitMask) == 0);
-            }
-            if (any) break;
+            const std::ptrdiff_t o = std::ptrdiff_t(k) - std::ptrdiff_t(kWindow);
+            d0 = roll(d0, p0[o], p0[k], out, mod);
+            d1 = roll(d1, p1[o], p1[k], out, mod);
+            d2 = roll(d2, p2[o], p2[k], out, mod);
+            d3 = roll(d3, p3[o], p3[k], out, mod);
+            if (((d0 & kSplitMask) == 0) | ((d1 & kSplitMask) == 0) | ((d2 & kSplitMask) == 0) | ((d3 & kSplitMask) == 0))
+                break;
         }
         if (k < kLane) break;
-        d = ld[kLanes - 1];
-        i += kLanes * kLane;
+        d = d3;
+        i += 4 * kLane;
     }
     for (; i < end; ++i) {
         d = roll(d, data[i - kWindow], data[i], out, mod);
