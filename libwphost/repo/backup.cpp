@@ -5,6 +5,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
@@ -485,17 +486,14 @@ private:
     // ---- directories: trees are written when their last entry completes
 
     DirState *new_dir(DirState *parent, std::size_t slot) {
-        dirs_.push_back(std::make_unique<DirState>());
-        auto *d = dirs_.back().get();
+        auto *d = live_dirs_.make();
         d->parent = parent;
         d->slot = slot;
         return d;
     }
 
     FileWork *new_file(DirState *dir, std::size_t slot, std::string path, bool had_parent) {
-        std::lock_guard<std::mutex> l(files_mu_);
-        files_.push_back(std::make_unique<FileWork>());
-        auto *f = files_.back().get();
+        auto *f = live_files_.make();
         f->dir = dir;
         f->slot = slot;
         f->path = std::move(path);
@@ -516,8 +514,12 @@ private:
             Id id = sha256(tree);
             count_added(repo_.save_blob(BlobType::tree, tree, id));
             d->id = id;
-            if (d->parent) d->parent->nodes[d->slot].subtree = id;
-            d = d->parent;
+            auto *parent = d->parent;
+            if (parent) {
+                parent->nodes[d->slot].subtree = id;
+                live_dirs_.release(d);  // the root stays: run() reads its ID
+            }
+            d = parent;
         }
     }
 
@@ -735,8 +737,9 @@ private:
         if (fd < 0) {
             if (errno != ENOENT) add_error(f->path + ": " + errno_text(errno));
             f->dir->skip[f->slot] = 1;
-            f->pending = 0;
-            dir_entry_done(f->dir);
+            auto *dir = f->dir;
+            live_files_.release(f);
+            dir_entry_done(dir);
             return;
         }
         try {
@@ -842,7 +845,9 @@ private:
             if (opts_.read) stats_.bytes_total += f->size;  // a stream's size is known only now
             files_done_++;
         }
-        dir_entry_done(f->dir);
+        auto *dir = f->dir;
+        live_files_.release(f);
+        dir_entry_done(dir);
     }
 
     void bytes_read(std::size_t got, const char *what) {
@@ -885,9 +890,29 @@ private:
     VNode vroot_;
     std::unique_ptr<Scanner> scanner_;
     ChunkBuffers buffers_;
-    std::deque<std::unique_ptr<DirState>> dirs_;  // only the walker adds
-    std::mutex files_mu_;
-    std::deque<std::unique_ptr<FileWork>> files_;
+    // Directories and files in progress, freed as they complete (a backup of
+    // millions of files holds only those still open); whatever an error
+    // left behind goes with the archiver.
+    template <class T> class Live {
+    public:
+        T *make() {
+            auto p = std::make_unique<T>();
+            T *raw = p.get();
+            std::lock_guard<std::mutex> l(mu_);
+            all_.emplace(raw, std::move(p));
+            return raw;
+        }
+        void release(T *p) {
+            std::lock_guard<std::mutex> l(mu_);
+            all_.erase(p);
+        }
+
+    private:
+        std::mutex mu_;
+        std::unordered_map<T *, std::unique_ptr<T>> all_;
+    };
+    Live<DirState> live_dirs_;
+    Live<FileWork> live_files_;
     Workers *workers_ = nullptr;
 };
 
