@@ -85,10 +85,10 @@ public:
             restore_tree(snap.tree, "", opts_.target, false);
             pool_.wait_all();
         } catch (...) {
-            writer_.drain();  // its last steps refer to this object
+            drain();  // the writers' last steps refer to this object
             throw;
         }
-        writer_.drain();
+        drain();
         {
             std::lock_guard<std::mutex> l(error_mu_);
             if (write_error_) std::rethrow_exception(write_error_);
@@ -244,7 +244,8 @@ private:
         f->what = dp;
         f->fd = DirectWriter::open_direct(dp.c_str(), O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, f->direct);
         if (f->fd < 0) fs_fail("create", dp);
-        Buffer cur = writer_.take();
+        DirectWriter &w = writer();
+        Buffer cur = w.take();
         std::size_t fill = 0;
         std::uint64_t off = 0, written = 0;
         try {
@@ -253,10 +254,10 @@ private:
                 f->rethrow_if_failed();
                 for (std::size_t done = 0; done < blob.size();) {
                     if (fill == cur.capacity()) {
-                        writer_.write(f, std::move(cur), fill, off);
+                        w.write(f, std::move(cur), fill, off);
                         off += fill;
                         fill = 0;
-                        cur = writer_.take();
+                        cur = w.take();
                     }
                     std::size_t k = std::min(blob.size() - done, cur.capacity() - fill);
                     std::memcpy(cur.data() + fill, blob.data() + done, k);
@@ -268,11 +269,11 @@ private:
             }
             check_size(n, dp, written);
         } catch (...) {
-            writer_.give(std::move(cur));
+            w.give(std::move(cur));
             throw;
         }
         // Metadata once the last byte is written, on the writer thread.
-        writer_.finish(f, std::move(cur), fill, off, [this, n, dp](DirectWriter::File &file) {
+        w.finish(f, std::move(cur), fill, off, [this, n, dp](DirectWriter::File &file) {
             try {
                 file.rethrow_if_failed();
                 int fd = std::exchange(file.fd, -1);
@@ -323,7 +324,28 @@ private:
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> links_;
     std::mutex error_mu_;
     std::exception_ptr write_error_;  // of a file finished on the writer thread
-    DirectWriter writer_;
+    // One writer per worker thread: several writes in flight go faster than
+    // one (the disk has more than one queue), and each worker's files stay
+    // in order on its own writer.
+    DirectWriter &writer() {
+        thread_local std::uint64_t mine = 0;
+        thread_local DirectWriter *w = nullptr;
+        if (mine != generation_) {
+            std::lock_guard<std::mutex> l(writers_mu_);
+            writers_.push_back(std::make_unique<DirectWriter>(3));
+            w = writers_.back().get();
+            mine = generation_;
+        }
+        return *w;
+    }
+    void drain() {
+        std::lock_guard<std::mutex> l(writers_mu_);
+        for (auto &w : writers_) w->drain();
+    }
+    static inline std::atomic<std::uint64_t> generations_{0};
+    const std::uint64_t generation_ = ++generations_;  // tells this restore's writers from an earlier one's
+    std::mutex writers_mu_;
+    std::vector<std::unique_ptr<DirectWriter>> writers_;
     // Two workers per core: one decrypts while the other waits for a pack
     // read from disk (packs are written around the page cache, so a
     // restore's reads usually go to the disk).
