@@ -1,7 +1,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <fcntl.h>
 #include <map>
 #include <sys/stat.h>
@@ -81,18 +80,8 @@ public:
             return true;
         }, job_);
         total_ = total;
-        try {
-            restore_tree(snap.tree, "", opts_.target, false);
-            pool_.wait_all();
-        } catch (...) {
-            drain();  // the writers' last steps refer to this object
-            throw;
-        }
-        drain();
-        {
-            std::lock_guard<std::mutex> l(error_mu_);
-            if (write_error_) std::rethrow_exception(write_error_);
-        }
+        restore_tree(snap.tree, "", opts_.target, false);
+        pool_.wait_all();
         // Directories last, innermost first: a read-only directory must not
         // stop its files from being written.
         for (auto &[path, node] : dirs_) finish(path, node);
@@ -172,15 +161,19 @@ private:
                 }
                 links_[key] = dp;
             }
-            // A file with several links is created here, so that its other
-            // names can be linked to it at once; the others on the worker.
-            if (n.links > 1) {
-                int fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0) fs_fail("create", dp);
-                ::close(fd);
+            // Created here, one after another (workers creating files in one
+            // directory at once contend for its lock), and written on a worker
+            // through the descriptor opened here.
+            auto f = std::make_shared<DirectWriter::File>();
+            f->what = dp;
+            if (n.size >= kDirectFrom) {
+                f->fd = DirectWriter::open_direct(dp.c_str(), O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, f->direct);
+            } else {
+                f->fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
             }
+            if (f->fd < 0) fs_fail("create", dp);
             stats_.files++;
-            pool_.submit([this, n, dp] { write_file(n, dp); });
+            pool_.submit([this, n, dp, f] { write_file(n, dp, *f); });
             return;
         }
         case NodeType::symlink:
@@ -205,85 +198,38 @@ private:
         finish(dp, n);
     }
 
-    // Large files are written by the writer thread with O_DIRECT (see
-    // direct_writer.hpp) while this worker decrypts the next blobs; small
-    // ones through the page cache here.
+    // Files from this size on are written around the page cache.
     static constexpr std::uint64_t kDirectFrom = 512 * 1024;
 
-    void write_file(const Node &n, const std::string &dp) {
-        if (n.size >= kDirectFrom) return write_file_direct(n, dp);
-        int fd = ::open(dp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) fs_fail("create", dp);
-        std::uint64_t written = 0;
-        try {
-            for (auto &id : n.content) {
-                auto blob = repo_.load_blob_in(BlobType::data, id, scratch());
-                std::size_t off = 0;
-                while (off < blob.size()) {
-                    ssize_t w = ::write(fd, blob.data() + off, blob.size() - off);
-                    if (w < 0) {
-                        if (errno == EINTR) continue;
-                        fs_fail("write", dp);
-                    }
-                    off += static_cast<std::size_t>(w);
-                }
-                written += blob.size();
-                progress(blob.size());
-            }
-            check_size(n, dp, written);
-        } catch (...) {
-            ::close(fd);
-            throw;
-        }
-        if (::close(fd) != 0) fs_fail("write", dp);
-        finish(dp, n);
-    }
-
-    void write_file_direct(const Node &n, const std::string &dp) {
-        auto f = std::make_shared<DirectWriter::File>();
-        f->what = dp;
-        f->fd = DirectWriter::open_direct(dp.c_str(), O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, f->direct);
-        if (f->fd < 0) fs_fail("create", dp);
-        DirectWriter &w = writer();
-        Buffer cur = w.take();
+    // Small files go through the page cache; large ones, opened with
+    // O_DIRECT, out of this worker's staging buffer in whole blocks (see
+    // direct_writer.hpp). While one worker waits for the disk, the others
+    // decrypt.
+    void write_file(const Node &n, const std::string &dp, DirectWriter::File &f) {
+        static thread_local Buffer stage;
+        if (!stage) stage = Buffer(DirectWriter::kStage);
         std::size_t fill = 0;
         std::uint64_t off = 0, written = 0;
-        try {
-            for (auto &id : n.content) {
-                auto blob = repo_.load_blob_in(BlobType::data, id, scratch());
-                f->rethrow_if_failed();
-                for (std::size_t done = 0; done < blob.size();) {
-                    if (fill == cur.capacity()) {
-                        w.write(f, std::move(cur), fill, off);
-                        off += fill;
-                        fill = 0;
-                        cur = w.take();
-                    }
-                    std::size_t k = std::min(blob.size() - done, cur.capacity() - fill);
-                    std::memcpy(cur.data() + fill, blob.data() + done, k);
-                    fill += k;
-                    done += k;
+        for (auto &id : n.content) {
+            auto blob = repo_.load_blob_in(BlobType::data, id, scratch());
+            for (std::size_t done = 0; done < blob.size();) {
+                if (fill == stage.capacity()) {
+                    DirectWriter::write_at(f, stage.data(), fill, off, false);
+                    off += fill;
+                    fill = 0;
                 }
-                written += blob.size();
-                progress(blob.size());
+                std::size_t k = std::min(blob.size() - done, stage.capacity() - fill);
+                std::memcpy(stage.data() + fill, blob.data() + done, k);
+                fill += k;
+                done += k;
             }
-            check_size(n, dp, written);
-        } catch (...) {
-            w.give(std::move(cur));
-            throw;
+            written += blob.size();
+            progress(blob.size());
         }
-        // Metadata once the last byte is written, on the writer thread.
-        w.finish(f, std::move(cur), fill, off, [this, n, dp](DirectWriter::File &file) {
-            try {
-                file.rethrow_if_failed();
-                int fd = std::exchange(file.fd, -1);
-                if (::close(fd) != 0) fs_fail("write", dp);
-                finish(dp, n);
-            } catch (...) {
-                std::lock_guard<std::mutex> l(error_mu_);
-                if (!write_error_) write_error_ = std::current_exception();
-            }
-        });
+        check_size(n, dp, written);
+        DirectWriter::write_at(f, stage.data(), fill, off, true);
+        if (::close(std::exchange(f.fd, -1)) != 0) fs_fail("write", dp);
+        finish(dp, n);
     }
 
     static BlobScratch &scratch() {
@@ -322,30 +268,6 @@ private:
     std::atomic<std::uint64_t> bytes_{0};
     std::vector<std::pair<std::string, Node>> dirs_;  // post-order
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> links_;
-    std::mutex error_mu_;
-    std::exception_ptr write_error_;  // of a file finished on the writer thread
-    // One writer per worker thread: several writes in flight go faster than
-    // one (the disk has more than one queue), and each worker's files stay
-    // in order on its own writer.
-    DirectWriter &writer() {
-        thread_local std::uint64_t mine = 0;
-        thread_local DirectWriter *w = nullptr;
-        if (mine != generation_) {
-            std::lock_guard<std::mutex> l(writers_mu_);
-            writers_.push_back(std::make_unique<DirectWriter>(3));
-            w = writers_.back().get();
-            mine = generation_;
-        }
-        return *w;
-    }
-    void drain() {
-        std::lock_guard<std::mutex> l(writers_mu_);
-        for (auto &w : writers_) w->drain();
-    }
-    static inline std::atomic<std::uint64_t> generations_{0};
-    const std::uint64_t generation_ = ++generations_;  // tells this restore's writers from an earlier one's
-    std::mutex writers_mu_;
-    std::vector<std::unique_ptr<DirectWriter>> writers_;
     // Two workers per core: one decrypts while the other waits for a pack
     // read from disk (packs are written around the page cache, so a
     // restore's reads usually go to the disk).
