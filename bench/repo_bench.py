@@ -6,14 +6,18 @@ Corpus: a WordPress-like tree (PHP/JS/CSS text files), "uploads" of random
 binary data from 20 KiB to 4 MiB, and a SQL dump. Measures, per program:
 initial backup, backup with no change, backup after changing 1% of the files,
 restore, check with data verification: wall time, MiB/s, peak RSS, and the
-repository size. Prints a table; it asserts nothing (see docs/benchmarks.md).
+repository size; the whole sequence several times in fresh repositories, the
+program that goes first alternating, and reports medians and the range of the
+speed-ups (these virtual machines are noisy). Prints a table; it asserts
+nothing (see docs/benchmarks.md).
 
-    python3 bench/repo_bench.py [--uploads-mib 600] [--sql-mib 50] [--workdir DIR]
+    python3 bench/repo_bench.py [--uploads-mib 600] [--sql-mib 50] [--rounds 3] [--workdir DIR]
 """
 import argparse
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,7 +59,7 @@ def make_corpus(base: Path, uploads_mib: int, sql_mib: int, seed: int = 7) -> in
     return total
 
 
-def change_one_percent(site: Path, seed: int = 11) -> None:
+def change_one_percent(site: Path, seed: int) -> None:
     rng = random.Random(seed)
     files = sorted(p for p in site.rglob("*") if p.is_file())
     for p in rng.sample(files, max(1, len(files) // 100)):
@@ -85,6 +89,7 @@ def main() -> None:
     ap.add_argument("--uploads-mib", type=int, default=600)
     ap.add_argument("--sql-mib", type=int, default=50)
     ap.add_argument("--workdir")
+    ap.add_argument("--rounds", type=int, default=3, help="repeat everything in fresh repositories (default 3)")
     ap.add_argument("--wphost", default=str(ROOT / "build" / "bin" / "wphost"))
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="wph-bench-"))
@@ -99,38 +104,54 @@ def main() -> None:
         "restic": lambda repo: ["restic", "-r", str(repo)],
         "wphost": lambda repo: [args.wphost, "--state-dir", str(work / "state"), "repo", "-r", str(repo)],
     }
-    repos = {name: work / f"repo-{name}" for name in tools}
-    results = {name: {} for name in tools}
     targets = [str(corpus / "site"), str(corpus / "db.sql")]
+    # results[label][name] = [(wall, rss), ...], one per round
+    results: dict = {}
+    sizes = {name: [] for name in tools}
 
-    def step(label, per_tool):
-        for name in tools:  # the same step for both programs, back to back
-            # Flush what the previous command left dirty in the page cache, so
-            # its write-back does not run during (and slow down) this one.
-            os.sync()
-            wall, rss = run(per_tool(name), env)
-            results[name][label] = (wall, rss)
+    def one_round(r: int) -> None:
+        # Each round in fresh repositories and restore targets; the program
+        # that goes first alternates. Nothing is deleted until the end: ext4
+        # makes creating files slow for a while after many were deleted.
+        order = list(tools) if r % 2 == 0 else list(reversed(list(tools)))
+        repos = {name: work / f"repo-{name}-{r}" for name in tools}
 
-    for name in tools:
-        subprocess.run(tools[name](repos[name]) + ["init"], env=env, check=True, capture_output=True)
-    step("initial backup", lambda n: tools[n](repos[n]) + ["backup"] + targets)
-    step("no-change backup", lambda n: tools[n](repos[n]) + ["backup"] + targets)
-    change_one_percent(corpus / "site")
-    step("1% changed backup", lambda n: tools[n](repos[n]) + ["backup"] + targets)
-    for name in tools:
-        shutil.rmtree(work / f"restore-{name}", ignore_errors=True)
-    step("restore", lambda n: tools[n](repos[n]) + ["restore", "latest", "--target", str(work / f"restore-{n}")])
-    step("check --read-data", lambda n: tools[n](repos[n]) + ["check", "--read-data"])
+        def step(label, per_tool):
+            for name in order:  # the same step for both programs, back to back
+                # Flush what the previous command left dirty in the page cache, so
+                # its write-back does not run during (and slow down) this one.
+                os.sync()
+                results.setdefault(label, {n: [] for n in tools})[name].append(run(per_tool(name), env))
 
+        for name in tools:
+            subprocess.run(tools[name](repos[name]) + ["init"], env=env, check=True, capture_output=True)
+        step("initial backup", lambda n: tools[n](repos[n]) + ["backup"] + targets)
+        step("no-change backup", lambda n: tools[n](repos[n]) + ["backup"] + targets)
+        change_one_percent(corpus / "site", seed=11 + r)
+        step("1% changed backup", lambda n: tools[n](repos[n]) + ["backup"] + targets)
+        step("restore", lambda n: tools[n](repos[n]) + ["restore", "latest", "--target", str(work / f"restore-{n}-{r}")])
+        step("check --read-data", lambda n: tools[n](repos[n]) + ["check", "--read-data"])
+        for name in tools:
+            sizes[name].append(du(repos[name]))
+
+    for r in range(args.rounds):
+        print(f"round {r + 1} of {args.rounds} ...", flush=True)
+        one_round(r)
+
+    med = statistics.median
     print(f"\ncorpus: {mib:.0f} MiB ({args.uploads_mib} MiB uploads, {args.sql_mib} MiB SQL, 1500 text files); "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'step':<20} {'restic s':>9} {'MiB/s':>8} {'RSS MiB':>8} | {'wphost s':>9} {'MiB/s':>8} {'RSS MiB':>8} | {'speed-up':>8}")
-    for label in results["restic"]:
-        r, w = results["restic"][label], results["wphost"][label]
-        print(f"{label:<20} {r[0]:9.2f} {mib / r[0]:8.0f} {r[1]:8.0f} | {w[0]:9.2f} {mib / w[0]:8.0f} {w[1]:8.0f} | "
-              f"{r[0] / w[0]:7.2f}x")
+          f"{os.cpu_count()} CPUs; {args.rounds} rounds, medians (speed-up: median of the rounds' ratios, and their range)")
+    print(f"{'step':<20} {'restic s':>9} {'MiB/s':>8} {'RSS MiB':>8} | {'wphost s':>9} {'MiB/s':>8} {'RSS MiB':>8} | "
+          f"{'speed-up':>8} {'range':>13}")
+    for label, per in results.items():
+        rw, ww = med(x[0] for x in per["restic"]), med(x[0] for x in per["wphost"])
+        rr, wr = max(x[1] for x in per["restic"]), max(x[1] for x in per["wphost"])
+        ratios = [a[0] / b[0] for a, b in zip(per["restic"], per["wphost"])]
+        print(f"{label:<20} {rw:9.2f} {mib / rw:8.0f} {rr:8.0f} | {ww:9.2f} {mib / ww:8.0f} {wr:8.0f} | "
+              f"{med(ratios):7.2f}x {min(ratios):5.2f}–{max(ratios):.2f}x")
+    print("(RSS: the highest of the rounds)")
     for name in tools:
-        print(f"repository size {name}: {du(repos[name]) / (1 << 20):.1f} MiB")
+        print(f"repository size {name}: " + ", ".join(f"{b / (1 << 20):.1f}" for b in sizes[name]) + " MiB")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
 
