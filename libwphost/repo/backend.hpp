@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "repo/buffer.hpp"
+
 namespace wph::repo {
 
 enum class FileType { config, key, snapshot, index, lock, pack };
@@ -46,9 +48,11 @@ public:
     // The whole file, or `length` bytes from `offset` (length 0: to the end).
     // WPH_ENOTFOUND when missing, WPH_EIO on a short read.
     virtual std::string load(FileType t, const std::string &name, std::uint64_t offset = 0, std::uint64_t length = 0) = 0;
-    // `length` (> 0) bytes from `offset` into `out`, with load()'s errors.
-    // The default goes through load(); backends that can read in place do.
-    virtual void load_into(FileType t, const std::string &name, std::uint64_t offset, std::uint64_t length, char *out);
+    // `length` (> 0) bytes from `offset` into `buf` (grown as needed), with
+    // load()'s errors; returns where in `buf` they start. The default goes
+    // through load(); the local backend reads packs with O_DIRECT, in whole
+    // blocks around the range.
+    virtual char *load_into(FileType t, const std::string &name, std::uint64_t offset, std::uint64_t length, Buffer &buf);
     virtual std::uint64_t size(FileType t, const std::string &name) = 0;
     virtual bool exists(FileType t, const std::string &name) = 0;
     virtual void remove(FileType t, const std::string &name) = 0;

@@ -31,9 +31,7 @@ void verify_pack(Repository &repo, const std::string &pid, const std::vector<Pac
     std::string_view bytes;
     try {
         auto size = repo.backend().size(FileType::pack, pid);
-        if (pack.capacity() < size) pack = Buffer(size);
-        if (size) repo.backend().load_into(FileType::pack, pid, 0, size, pack.data());
-        bytes = std::string_view(pack.data(), size);
+        if (size) bytes = std::string_view(repo.backend().load_into(FileType::pack, pid, 0, size, pack), size);
     } catch (const Error &e) {
         errors.push_back(e.message());
         return;

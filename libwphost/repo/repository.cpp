@@ -397,9 +397,8 @@ std::string_view Repository::load_blob_in(BlobType t, const Id &id, BlobScratch 
     if (loc->entry.length < kCryptoOverhead)
         corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " has a stored length of " +
                 std::to_string(loc->entry.length) + " bytes in the index of pack " + pack + " (damaged index)");
-    if (s.raw.capacity() < loc->entry.length) s.raw = Buffer(loc->entry.length);
-    be_->load_into(FileType::pack, pack, loc->entry.offset, loc->entry.length, s.raw.data());
-    return open_blob_in(loc->entry, s.raw.data(), s, "pack data/" + pack.substr(0, 2) + "/" + pack);
+    char *stored = be_->load_into(FileType::pack, pack, loc->entry.offset, loc->entry.length, s.raw);
+    return open_blob_in(loc->entry, stored, s, "pack data/" + pack.substr(0, 2) + "/" + pack);
 }
 
 std::vector<PackEntry> Repository::open_pack_header(std::string_view sealed) {
