@@ -386,19 +386,24 @@ std::string_view Repository::open_blob_in(const PackEntry &e, char *stored, Blob
     return plain;
 }
 
-std::string_view Repository::load_blob_in(BlobType t, const Id &id, BlobScratch &s) {
+BlobLocation Repository::locate(BlobType t, const Id &id) const {
     auto loc = lookup(t, id);
     if (!loc) {
         auto errs = index_errors();
         corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " is not in the index" +
                 (errs.empty() ? std::string() : " (the index is damaged: " + errs.front() + ")"));
     }
-    auto pack = to_hex(loc->pack);
-    if (loc->entry.length < kCryptoOverhead)
+    return *loc;
+}
+
+std::string_view Repository::load_blob_in(BlobType t, const Id &id, BlobScratch &s) {
+    auto loc = locate(t, id);
+    auto pack = to_hex(loc.pack);
+    if (loc.entry.length < kCryptoOverhead)
         corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " has a stored length of " +
-                std::to_string(loc->entry.length) + " bytes in the index of pack " + pack + " (damaged index)");
-    char *stored = be_->load_into(FileType::pack, pack, loc->entry.offset, loc->entry.length, s.raw);
-    return open_blob_in(loc->entry, stored, s, "pack data/" + pack.substr(0, 2) + "/" + pack);
+                std::to_string(loc.entry.length) + " bytes in the index of pack " + pack + " (damaged index)");
+    char *stored = be_->load_into(FileType::pack, pack, loc.entry.offset, loc.entry.length, s.raw);
+    return open_blob_in(loc.entry, stored, s, "pack data/" + pack.substr(0, 2) + "/" + pack);
 }
 
 std::vector<PackEntry> Repository::open_pack_header(std::string_view sealed) {
@@ -412,15 +417,10 @@ std::vector<PackEntry> Repository::open_pack_header(std::string_view sealed) {
 }
 
 std::string Repository::load_blob(BlobType t, const Id &id) {
-    auto loc = lookup(t, id);
-    if (!loc) {
-        auto errs = index_errors();
-        corrupt(std::string(blob_type_name(t)) + " blob " + to_hex(id) + " is not in the index" +
-                (errs.empty() ? std::string() : " (the index is damaged: " + errs.front() + ")"));
-    }
-    auto pack = to_hex(loc->pack);
-    auto raw = be_->load(FileType::pack, pack, loc->entry.offset, loc->entry.length);
-    return open_blob(loc->entry, raw, "pack data/" + pack.substr(0, 2) + "/" + pack);
+    auto loc = locate(t, id);
+    auto pack = to_hex(loc.pack);
+    auto raw = be_->load(FileType::pack, pack, loc.entry.offset, loc.entry.length);
+    return open_blob(loc.entry, raw, "pack data/" + pack.substr(0, 2) + "/" + pack);
 }
 
 std::uint64_t Repository::save_blob(BlobType t, std::string_view plaintext, const Id &id) {

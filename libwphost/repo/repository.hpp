@@ -163,6 +163,8 @@ public:
 private:
     Repository(std::unique_ptr<Backend> be);
     struct Packer;
+    // The blob's place in the index; WPH_EIO naming it when it is not there.
+    BlobLocation locate(BlobType t, const Id &id) const;
     std::unique_ptr<Packer> take_packer(BlobType t);
     std::uint64_t store_blob(BlobType t, std::string_view plaintext, const Id &id);
     void append_blob(Packer &p, BlobType t, std::string_view plaintext, const Id &id);
