@@ -157,3 +157,27 @@ TEST_CASE("locks: exclusive against shared, stale locks ignored, refresh keeps o
     CHECK(first != later);
     CHECK(count_files(d.path / "repo" / "locks") == 0);
 }
+
+TEST_CASE("two processes taking the lock at the same moment never both hold it exclusively", "[repo][repository]") {
+    // Each side writes its lock, then looks for others: the later look sees
+    // the other's lock, so on a local directory no wait is needed.
+    TempDir d("wph-repo");
+    auto loc = (d.path / "repo").string();
+    auto a = Repository::init(open_local_backend(loc), "pw", quick());
+    auto b = Repository::open(open_local_backend(loc), "pw");
+    int both = 0, one = 0;
+    for (int round = 0; round < 40; ++round) {
+        bool got_a = false, got_b = false;
+        std::thread ta([&] { got_a = error_code([&] { a->lock(true); }) == 0; });
+        std::thread tb([&] { got_b = error_code([&] { b->lock(round % 2 == 0); }) == 0; });  // against exclusive and shared
+        ta.join();
+        tb.join();
+        both += got_a && got_b;
+        one += got_a != got_b;
+        if (got_a) a->unlock();
+        if (got_b) b->unlock();
+        REQUIRE(count_files(d.path / "repo" / "locks") == 0);
+    }
+    CHECK(both == 0);
+    CHECK(one > 0);  // and they do not always shut each other out
+}
