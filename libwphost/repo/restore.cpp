@@ -268,9 +268,8 @@ private:
     std::atomic<std::uint64_t> bytes_{0};
     std::vector<std::pair<std::string, Node>> dirs_;  // post-order
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> links_;
-    // Two workers per core: one decrypts while the other waits for a pack
-    // read from disk (packs are written around the page cache, so a
-    // restore's reads usually go to the disk).
+    // Two workers per core: one decrypts while the other waits for the disk
+    // (packs are read, and large files written, around the page cache).
     TaskPool pool_{2 * TaskPool::cores(1, 8), 64};  // last: joined first
 };
 
