@@ -157,19 +157,6 @@ public:
         std::lock_guard<std::mutex> l(mu_);
         return idle_ > chunks_.size();
     }
-    // Run one queued chunk on the calling thread, if there is one.
-    bool help() {
-        ChunkTask t;
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            if (chunks_.empty() || error_) return false;
-            t = std::move(chunks_.front());
-            chunks_.pop_front();
-            ++busy_;
-        }
-        execute([&] { store_(t); });
-        return true;
-    }
     void wait_all() {
         std::unique_lock<std::mutex> l(mu_);
         done_.wait(l, [&] { return (files_.empty() && chunks_.empty() && busy_ == 0) || (error_ && busy_ == 0); });
@@ -192,14 +179,11 @@ public:
 
 private:
     template <class F> void execute(F &&f) {
-        bool ok = true;
         try {
             if (!failed()) f();
         } catch (...) {
-            ok = false;
             fail(std::current_exception());
         }
-        (void)ok;
         {
             std::lock_guard<std::mutex> l(mu_);
             --busy_;
@@ -558,11 +542,9 @@ private:
             d->nodes.push_back(std::move(n));
             d->skip.push_back(0);
         }
-        d->pending += p.files.size() + p.dirs.size() + virtuals.size();
-        for (auto &[s, f] : p.files) workers_->add_file(f);
-        for (auto &[s, path, sub] : p.dirs) walk_dir(path, sub, d, s);
+        d->pending += virtuals.size();  // the walker's hold keeps d open meanwhile
         for (auto &[s, vs] : virtuals) walk_virtual(*vs.first, vs.second, d, s);
-        dir_entry_done(d);
+        start(d, p);
         return d;
     }
 

@@ -73,11 +73,6 @@ void DirectWriter::finish(std::shared_ptr<File> f, Buffer buf, std::size_t len, 
     submit(Op{std::move(f), std::move(buf), len, off, true, std::move(then)});
 }
 
-void DirectWriter::drain() {
-    std::unique_lock<std::mutex> l(mu_);
-    idle_.wait(l, [&] { return ops_.empty() && !busy_; });
-}
-
 void DirectWriter::submit(Op op) {
     {
         std::lock_guard<std::mutex> l(mu_);
@@ -133,7 +128,6 @@ void DirectWriter::run() {
             if (ops_.empty()) return;
             op = std::move(ops_.front());
             ops_.pop_front();
-            busy_ = true;
         }
         File &f = *op.file;
         if (!f.failed.load() && op.len) {
@@ -157,10 +151,8 @@ void DirectWriter::run() {
                 --queued_;
                 free_.push_back(std::move(op.buf));
             }
-            busy_ = false;
         }
         back_.notify_one();
-        idle_.notify_all();
     }
 }
 

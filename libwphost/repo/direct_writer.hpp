@@ -63,8 +63,6 @@ public:
     // end of the file (empty buffer: nothing), then run `then` on the writer
     // thread. `then` runs even when a write failed: f->failed tells.
     void finish(std::shared_ptr<File> f, Buffer buf, std::size_t len, std::uint64_t off, std::function<void(File &)> then);
-    // Wait until everything queued so far has run.
-    void drain();
 
     // Write p[0, n) at `off` on the calling thread (used by the writer).
     static void write_at(File &f, const char *p, std::size_t n, std::uint64_t off, bool last);
@@ -83,11 +81,11 @@ private:
 
     const unsigned max_buffers_;
     std::mutex mu_;
-    std::condition_variable cv_, back_, idle_;
+    std::condition_variable cv_, back_;
     std::deque<Op> ops_;
     std::vector<Buffer> free_;
     unsigned total_ = 0, queued_ = 0;
-    bool busy_ = false, stop_ = false;
+    bool stop_ = false;
     std::thread thread_;
 };
 
